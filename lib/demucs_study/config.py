@@ -1,0 +1,135 @@
+"""Parameters: one YAML per experiment, on top of its profile's ``defaults.yaml``.
+
+``params/<profile>/defaults.yaml`` holds every key of the profile's protocol. An experiment file
+in the same folder (``params/quick/demucs.yaml``) sets ``name`` and only the keys it changes;
+``--set key=value`` on the command line changes more. The experiment's name is its base name
+followed by every leaf that differs from the profile defaults, e.g. ``demucs glu=False`` (as in
+the original Demucs, where runs are named by their non-default flags). The name keys the run
+folder ``runs/<profile>/<name>/`` and the results ``results/<profile>/evals/<name>/``.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from .errors import ParamsError
+
+DEFAULTS_FILE = "defaults.yaml"
+#: Keys that never enter an experiment name (they do not change what is learnt).
+NAME_EXCLUDED = ("name", "profile", "dataset.root", "train.workers", "eval.jobs", "separate.jobs")
+
+
+def _read_yaml(path: Path) -> dict:
+    if not path.is_file():
+        raise ParamsError(f"parameter file {path} does not exist; pick one of the files in params/<profile>/")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{path} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ParamsError(f"{path} must hold a mapping of keys to values, not {type(data).__name__}")
+    return data
+
+
+def flatten(d: dict, prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``."""
+    out: dict[str, Any] = {}
+    for key, value in d.items():
+        full = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            out.update(flatten(value, full + "."))
+        else:
+            out[full] = value
+    return out
+
+
+def _merge(base: dict, update: dict, where: str, strict: bool) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in update.items():
+        if strict and key not in out:
+            known = ", ".join(sorted(out)) or "none"
+            raise ParamsError(f"unknown parameter {where}{key!s} (known keys here: {known})")
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value, f"{where}{key}.", strict)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def parse_override(text: str) -> dict:
+    """``"model.channels=16"`` -> ``{"model": {"channels": 16}}`` (the value is parsed as YAML)."""
+    if "=" not in text:
+        raise ParamsError(f"override {text!r} must look like key.sub=value, e.g. model.channels=16")
+    key, raw = text.split("=", 1)
+    try:
+        value = yaml.safe_load(raw) if raw != "" else None
+    except yaml.YAMLError:
+        value = raw
+    out: dict = {}
+    cursor = out
+    parts = key.strip().split(".")
+    for part in parts[:-1]:
+        cursor = cursor.setdefault(part, {})
+    cursor[parts[-1]] = value
+    return out
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value)) if abs(value) >= 1 else repr(value)
+    return str(value)
+
+
+def experiment_name(params: dict, defaults: dict) -> str:
+    """Base name plus the non-default leaves, sorted: ``demucs channels=32 glu=False``.
+
+    A leaf is written by its last component when that is unambiguous, else by its dotted path.
+    """
+    flat, base = flatten(params), flatten(defaults)
+    changed = [k for k in sorted(flat) if k not in NAME_EXCLUDED and flat[k] != base.get(k)]
+    leaf_count: dict[str, int] = {}
+    for k in flat:
+        leaf = k.rsplit(".", 1)[-1]
+        leaf_count[leaf] = leaf_count.get(leaf, 0) + 1
+    parts = [params.get("name") or "experiment"]
+    for k in changed:
+        leaf = k.rsplit(".", 1)[-1]
+        label = leaf if leaf_count[leaf] == 1 else k
+        parts.append(f"{label}={_fmt(flat[k])}")
+    return " ".join(parts)
+
+
+def load_params(path: str | Path, overrides: Iterable[str] = ()) -> dict:
+    """Load an experiment's parameters: profile defaults, then the file, then ``overrides``.
+
+    Returns the merged mapping with ``profile`` (the folder name), ``name`` (the base name) and
+    ``experiment`` (the full name from :func:`experiment_name`). Unknown keys are errors.
+    """
+    path = Path(path)
+    defaults_path = path.parent / DEFAULTS_FILE
+    defaults = _read_yaml(defaults_path) if defaults_path.is_file() else {}
+    defaults.setdefault("profile", path.parent.name)
+    defaults.setdefault("name", "experiment")
+    own = _read_yaml(path) if path.resolve() != defaults_path.resolve() else {}
+    strict = bool(defaults_path.is_file())
+    params = _merge(defaults, own, "", strict)
+    for text in overrides:
+        params = _merge(params, parse_override(text), "", strict)
+    params["name"] = params.get("name") or path.stem
+    params["experiment"] = experiment_name({k: v for k, v in params.items() if k != "experiment"}, defaults)
+    params["params_file"] = str(path)
+    return params
+
+
+def params_hash(params: dict) -> str:
+    """A short stable hash of the parameters (used to tell whether a finished step is still valid)."""
+    clean = {k: v for k, v in params.items() if k not in ("params_file",)}
+    blob = json.dumps(clean, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
