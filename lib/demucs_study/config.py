@@ -1,6 +1,7 @@
 """Parameters: one YAML per experiment, on top of its profile's ``defaults.yaml``.
 
-``params/<profile>/defaults.yaml`` holds every key of the profile's protocol. An experiment file
+``params/<profile>/data.yaml`` defines the profile's dataset (the data step depends on it alone);
+``params/<profile>/defaults.yaml`` holds every other key of the profile's protocol. An experiment file
 in the same folder (``params/quick/demucs.yaml``) sets ``name`` and only the keys it changes;
 ``--set key=value`` on the command line changes more. The experiment's name is its base name
 followed by every leaf that differs from the profile defaults, e.g. ``demucs glu=False`` (as in
@@ -20,8 +21,10 @@ import yaml
 from .errors import ParamsError
 
 DEFAULTS_FILE = "defaults.yaml"
+DATA_FILE = "data.yaml"
 #: Keys that never enter an experiment name (they do not change what is learnt).
-NAME_EXCLUDED = ("name", "profile", "dataset.root", "train.workers", "eval.jobs", "separate.jobs")
+NAME_EXCLUDED = ("name", "model", "profile", "dataset.root", "dataset.synth.jobs", "train.workers", "eval.jobs",
+                 "separate.jobs")
 
 
 def _read_yaml(path: Path) -> dict:
@@ -70,6 +73,11 @@ def parse_override(text: str) -> dict:
         value = yaml.safe_load(raw) if raw != "" else None
     except yaml.YAMLError:
         value = raw
+    if isinstance(value, str):  # YAML 1.1 reads "5e-4" as a string
+        try:
+            value = float(value)
+        except ValueError:
+            pass
     out: dict = {}
     cursor = out
     parts = key.strip().split(".")
@@ -107,23 +115,31 @@ def experiment_name(params: dict, defaults: dict) -> str:
 
 
 def load_params(path: str | Path, overrides: Iterable[str] = ()) -> dict:
-    """Load an experiment's parameters: profile defaults, then the file, then ``overrides``.
+    """Load an experiment's parameters: profile defaults and dataset, then the file, then ``overrides``.
 
     Returns the merged mapping with ``profile`` (the folder name), ``name`` (the base name) and
     ``experiment`` (the full name from :func:`experiment_name`). Unknown keys are errors.
+    ``data.yaml`` itself loads alone (the dataset step does not depend on training parameters).
     """
     path = Path(path)
-    defaults_path = path.parent / DEFAULTS_FILE
-    defaults = _read_yaml(defaults_path) if defaults_path.is_file() else {}
-    defaults.setdefault("profile", path.parent.name)
+    folder = path.parent
+    defaults_path, data_path = folder / DEFAULTS_FILE, folder / DATA_FILE
+    if path.name == DATA_FILE:
+        defaults = {"profile": folder.name, "name": "data", **_read_yaml(path)}
+        own: dict = {}
+    else:
+        defaults = _read_yaml(defaults_path) if defaults_path.is_file() else {}
+        if data_path.is_file() and path.resolve() != defaults_path.resolve():
+            defaults["dataset"] = _read_yaml(data_path).get("dataset", {})
+        own = _read_yaml(path) if path.resolve() != defaults_path.resolve() else {}
+    defaults.setdefault("profile", folder.name)
     defaults.setdefault("name", "experiment")
-    own = _read_yaml(path) if path.resolve() != defaults_path.resolve() else {}
-    strict = bool(defaults_path.is_file())
+    strict = bool(defaults_path.is_file()) or path.name == DATA_FILE
     params = _merge(defaults, own, "", strict)
     for text in overrides:
         params = _merge(params, parse_override(text), "", strict)
     params["name"] = params.get("name") or path.stem
-    params["experiment"] = experiment_name({k: v for k, v in params.items() if k != "experiment"}, defaults)
+    params["experiment"] = experiment_name(params, defaults)
     params["params_file"] = str(path)
     return params
 

@@ -1,0 +1,49 @@
+from pathlib import Path
+
+import pytest
+
+from demucs_study.config import experiment_name, load_params, parse_override
+from demucs_study.errors import ParamsError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("profile", ["smoke", "quick", "full"])
+def test_every_profile_loads_and_default_experiment_is_named_by_its_base(profile):
+    p = load_params(ROOT / "params" / profile / "demucs.yaml")
+    assert p["experiment"] == "demucs"
+    assert p["profile"] == profile
+    assert p["dataset"]["samplerate"] == 44100
+    assert p["models"]["demucs"]["depth"] == 6
+
+
+def test_name_lists_non_default_leaves_sorted():
+    p = load_params(ROOT / "params/quick/demucs.yaml", ["models.demucs.glu=false", "train.lr=5e-4"])
+    assert p["experiment"] == "demucs glu=False lr=0.0005"
+    assert p["train"]["lr"] == pytest.approx(5e-4)
+    assert p["models"]["demucs"]["glu"] is False
+
+
+def test_unknown_key_is_an_error_naming_it():
+    with pytest.raises(ParamsError, match=r"unknown parameter train\.lrr"):
+        load_params(ROOT / "params/quick/demucs.yaml", ["train.lrr=1"])
+
+
+def test_override_needs_equals():
+    with pytest.raises(ParamsError, match="must look like key.sub=value"):
+        parse_override("train.lr")
+
+
+def test_missing_file_is_named(tmp_path):
+    with pytest.raises(ParamsError, match="nope.yaml does not exist"):
+        load_params(tmp_path / "nope.yaml")
+
+
+def test_data_yaml_loads_alone():
+    p = load_params(ROOT / "params/smoke/data.yaml")
+    assert set(p) >= {"dataset", "profile", "experiment"} and "train" not in p
+
+
+def test_ambiguous_leaf_uses_dotted_path():
+    base = {"name": "x", "a": {"k": 1}, "b": {"k": 2}}
+    assert experiment_name({"name": "x", "a": {"k": 3}, "b": {"k": 2}}, base) == "x a.k=3"
