@@ -1,0 +1,40 @@
+"""The separation models and their registry.
+
+``MODELS`` maps the name used in ``params/<profile>/*.yaml`` (``model: demucs``, constructor
+arguments under ``models.<name>``) to the class. Every registered class decorates its
+``__init__`` with :func:`demucs_study.models.utils.capture_init` (so that
+:func:`~demucs_study.models.io.save_model` can store its constructor arguments) and has the
+attributes ``sources`` (list of names) and ``samplerate``.
+Importing this package imports torch.
+"""
+from __future__ import annotations
+
+from .demucs import Demucs
+
+#: Model name -> class. Later models (waveunet, mmdense) register here.
+MODELS: dict = {"demucs": Demucs}
+
+
+def build_model(name: str, **kwargs):
+    """Build the registered model ``name`` with constructor arguments ``kwargs``.
+
+    Unknown names and unknown arguments raise :class:`~demucs_study.errors.ParamsError`.
+    """
+    import inspect
+
+    from ..errors import ParamsError
+
+    if name not in MODELS:
+        raise ParamsError(f"unknown model {name!r}; choose one of {sorted(MODELS)} (parameter `model`)")
+    cls = MODELS[name]
+    accepted = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    unknown = sorted(set(kwargs) - set(accepted))
+    if unknown:
+        raise ParamsError(f"model {name!r} has no argument(s) {unknown}; its arguments are {accepted} "
+                          f"(parameters `models.{name}.*`)")
+    return cls(**kwargs)
+
+
+from .io import ModelError, load_model, load_package, save_model  # noqa: E402
+
+__all__ = ["MODELS", "Demucs", "build_model", "save_model", "load_model", "load_package", "ModelError"]

@@ -1,0 +1,252 @@
+"""The comparison tables: published rows (other systems' per-track scores) and our measured rows,
+aggregated as SiSEC 2018, written as CSV, Markdown and LaTeX with every number's source.
+
+A table is a DataFrame (one per test set) with the columns of :data:`TABLE_COLUMNS`; the
+Markdown/LaTeX writers show the first nine (``± s.e.`` appended for seed groups) and list each
+row's source as a numbered footnote. ``python -m demucs_study table --profile P`` writes the
+published MUSDB18 table to ``results/<P>/tables/``.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from .. import SOURCES
+from ..errors import DatasetError
+from ..utils import atomic_path
+
+STEM_COLUMNS = list(SOURCES) + ["All"]
+SE_COLUMNS = [f"{c} s.e." for c in STEM_COLUMNS]
+SHOWN_COLUMNS = ["system", "training data", "extra data", *STEM_COLUMNS, "note"]
+TABLE_COLUMNS = SHOWN_COLUMNS + SE_COLUMNS + ["runs", "id", "source"]
+
+#: Where the published per-track files come from (results/published/README.md).
+PUBLISHED_PROVENANCE = {
+    "sisec2018_track_scores.csv": "SiSEC 2018 submissions, sigsep/sigsep-mus-2018 @ 62fb479e, "
+                                  "submissions/<ID>/test/*.json",
+    "demucs1911_track_scores.csv": "facebookresearch/demucs @ 7cf5c60d (2019-11-25), baselines/*/test and "
+                                   "results/evals/<run>/results/test",
+}
+#: The 1909 paper's only available number (its abstract): Demucs beats Wave-U-Net by 1.6 dB SDR.
+PAPER_1909_NOTE = ("1909 paper (abstract): +1.6 dB over Wave-U-Net, i.e. about 4.8 dB All "
+                   "(MUSDB18 only); its tables are not available")
+DEFAULT_CAPTION = ("{test_set}, {metric} in dB (BSSEval v4, museval): median over 1 s frames, median "
+                   "over tracks, All = mean of the four stems (SiSEC 2018 protocol).")
+
+
+@dataclass(frozen=True)
+class RowSpec:
+    """One row of a comparison table.
+
+    Attributes:
+        system: the ``system`` id in the per-track scores; a tuple of ids = the seeds of one
+            experiment, shown as mean ± standard error over seeds.
+        display: the name shown in the table.
+        training_data, extra_data: what the system was trained on.
+        source: ``"published: <file in results/published>"`` or
+            ``"measured: results/<profile>/evals/<experiment>"``.
+        note: free text shown in the note column.
+    """
+    system: str | tuple[str, ...]
+    display: str
+    training_data: str
+    extra_data: str
+    source: str
+    note: str = ""
+
+    @property
+    def kind(self) -> str:
+        kind = self.source.split(":", 1)[0].strip()
+        if kind not in ("published", "measured") or ":" not in self.source:
+            raise DatasetError(f"row {self.display!r}: source must start with 'published:' or 'measured:', "
+                               f"got {self.source!r}")
+        return kind
+
+    @property
+    def systems(self) -> list[str]:
+        return [self.system] if isinstance(self.system, str) else list(self.system)
+
+
+_SISEC = "published: sisec2018_track_scores.csv"
+_D1911 = "published: demucs1911_track_scores.csv"
+_MUSDB = "MUSDB18 train"
+#: The released Demucs (arXiv 1911.13254): seed 42 (``default``) and seeds 43 to 46.
+DEMUCS_1911_SEEDS = ("demucs-1911:default",) + tuple(f"demucs-1911:seed={s}" for s in range(43, 47))
+
+#: Published MUSDB18 rows: no extra data first, then extra data, then the oracle.
+PUBLISHED_MUSDB_ROWS: tuple[RowSpec, ...] = (
+    RowSpec("STL2", "Wave-U-Net (STL2)", _MUSDB, "no", _SISEC, "SiSEC 2018 submission"),
+    RowSpec("baseline:OpenUnmix", "Open-Unmix", _MUSDB, "no", _D1911, "baseline of the Demucs release"),
+    RowSpec("TAK1", "MMDenseLSTM (TAK1)", _MUSDB, "no", _SISEC, "SiSEC 2018 submission"),
+    RowSpec(DEMUCS_1911_SEEDS, "Demucs (Nov 2019 release)", _MUSDB, "no", _D1911,
+            "mean ± s.e. over 5 seeds; " + PAPER_1909_NOTE),
+    RowSpec("TAK3", "MMDenseNet (TAK3)", _MUSDB, "804 songs", _SISEC, "SiSEC 2018 submission"),
+    RowSpec("TAK2", "MMDenseLSTM (TAK2)", _MUSDB, "804 songs", _SISEC, "SiSEC 2018 submission"),
+    RowSpec("IRM2", "IRM2 oracle", "oracle (true stems)", "-", _SISEC, "upper bound for masks"),
+)
+#: Other published rows a table may add (SiSEC's lower bound: the mixture as every estimate).
+EXTRA_PUBLISHED_ROWS = {
+    "MIX": RowSpec("MIX", "Mixture (MIX)", "-", "-", _SISEC, "lower bound"),
+}
+
+
+def comparison_table(measured, published, systems: Sequence[RowSpec], metric: str = "SDR",
+                     test_set: str = "MUSDB18 test set", caption: str | None = None):
+    """Build one comparison table.
+
+    Args:
+        measured: per-track scores of our runs (long format: system, track, target, metric,
+            value), or ``None`` if no row is measured.
+        published: published per-track scores (same format), or ``None``.
+        systems: the rows, in order.
+        metric: BSSEval metric shown.
+        test_set, caption: the caption (default :data:`DEFAULT_CAPTION`), stored with the
+            footnotes in ``table.attrs``.
+
+    Returns:
+        DataFrame with :data:`TABLE_COLUMNS` (numbers in dB, unrounded; s.e. NaN for single runs).
+    """
+    import pandas as pd
+
+    from ..evaluation.aggregate import aggregate_seeds
+
+    scores = {"measured": measured, "published": published}
+    rows, sources = [], []
+    for spec in systems:
+        df = scores[spec.kind]
+        if df is None:
+            raise DatasetError(f"row {spec.display!r} is {spec.kind} but no {spec.kind} scores were given")
+        known = set(df["system"].unique())
+        missing = [s for s in spec.systems if s not in known]
+        if missing:
+            raise DatasetError(f"row {spec.display!r}: no scores for system(s) {', '.join(map(repr, missing))} "
+                               f"in the {spec.kind} scores ({spec.source})")
+        agg = aggregate_seeds(df[df["system"].isin(spec.systems)], {spec.display: spec.systems}, metric)
+        if spec.source not in sources:
+            sources.append(spec.source)
+        row = {"system": spec.display, "training data": spec.training_data, "extra data": spec.extra_data,
+               "note": spec.note, "runs": int(agg.n[spec.display]), "id": "; ".join(spec.systems),
+               "source": spec.source}
+        for col in STEM_COLUMNS:
+            row[col] = float(agg.mean.loc[spec.display, col])
+            row[f"{col} s.e."] = float(agg.sem.loc[spec.display, col])
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    table.attrs["caption"] = caption or DEFAULT_CAPTION.format(test_set=test_set, metric=metric)
+    table.attrs["footnotes"] = [_describe_source(s) for s in sources]
+    table.attrs["sources"] = sources
+    return table
+
+
+def _describe_source(source: str) -> str:
+    kind, _, what = source.partition(":")
+    what = what.strip()
+    if kind.strip() == "published":
+        origin = PUBLISHED_PROVENANCE.get(what, "")
+        return f"published: results/published/{what}" + (f" ({origin})" if origin else "")
+    return f"measured by this study: {what}"
+
+
+def published_musdb_table(published=None):
+    """The published MUSDB18 table (:data:`PUBLISHED_MUSDB_ROWS`) from ``results/published``."""
+    from ..evaluation.aggregate import load_published
+
+    return comparison_table(None, load_published() if published is None else published, PUBLISHED_MUSDB_ROWS)
+
+
+def _fmt(value: float, se: float) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:.2f}" if se is None or math.isnan(se) else f"{value:.2f} ± {se:.2f}"
+
+
+def _cells(table) -> tuple[list[str], list[list[str]]]:
+    """Header and string cells of the shown columns, with a [k] source marker after each name."""
+    sources = table.attrs.get("sources") or list(dict.fromkeys(table["source"]))
+    rows = []
+    for _, r in table.iterrows():
+        marker = f" [{sources.index(r['source']) + 1}]" if r["source"] in sources else ""
+        rows.append([f"{r['system']}{marker}", str(r["training data"]), str(r["extra data"]),
+                     *[_fmt(r[c], r[f"{c} s.e."]) for c in STEM_COLUMNS], str(r["note"] or "")])
+    return SHOWN_COLUMNS, rows
+
+
+def _footnotes(table) -> list[str]:
+    notes = table.attrs.get("footnotes")
+    if notes is None:
+        notes = [_describe_source(s) for s in dict.fromkeys(table["source"])]
+    return notes
+
+
+def to_markdown(table) -> str:
+    """GitHub Markdown: caption, the table, numbered sources."""
+    header, rows = _cells(table)
+    esc = lambda s: s.replace("|", "\\|")  # noqa: E731
+    lines = [f"**{table.attrs.get('caption', '')}**", "",
+             "| " + " | ".join(header) + " |",
+             "|" + "|".join("---:" if h in STEM_COLUMNS else "---" for h in header) + "|"]
+    lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
+    lines += ["", "Sources: " + "; ".join(f"[{i}] {n}" for i, n in enumerate(_footnotes(table), 1)) + ".",
+              "± is the standard error over seeds (runs column in the CSV)."]
+    return "\n".join(lines) + "\n"
+
+
+_LATEX_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                  "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+                  "±": r"$\pm$", "<": r"\textless{}", ">": r"\textgreater{}"}
+
+
+def latex_escape(text: str) -> str:
+    return "".join(_LATEX_ESCAPES.get(ch, ch) for ch in text)
+
+
+def to_latex(table, label: str = "tab:comparison") -> str:
+    """A booktabs table (needs ``\\usepackage{booktabs}``), caption and sources under it."""
+    header, rows = _cells(table)
+    spec = "lll" + "r" * len(STEM_COLUMNS) + "p{5cm}"
+    lines = [r"\begin{table}[t]", r"\centering\small",
+             rf"\caption{{{latex_escape(table.attrs.get('caption', ''))}}}", rf"\label{{{label}}}",
+             rf"\begin{{tabular}}{{{spec}}}", r"\toprule",
+             " & ".join(latex_escape(h[:1].upper() + h[1:]) for h in header) + r" \\", r"\midrule"]
+    lines += [" & ".join(latex_escape(c) for c in row) + r" \\" for row in rows]
+    lines += [r"\bottomrule", r"\end{tabular}", r"\par\smallskip\footnotesize Sources: "
+              + "; ".join(f"[{i}] {latex_escape(n)}" for i, n in enumerate(_footnotes(table), 1))
+              + r". $\pm$: standard error over seeds.", r"\end{table}"]
+    return "\n".join(lines) + "\n"
+
+
+def write_tables(table, out_dir: str | os.PathLike, stem: str) -> dict[str, Path]:
+    """Write ``out_dir/<stem>.csv`` (every column, full precision), ``.md`` and ``.tex``
+    atomically. Returns ``{"csv": path, "md": path, "tex": path}``."""
+    out = Path(out_dir)
+    paths = {ext: out / f"{stem}.{ext}" for ext in ("csv", "md", "tex")}
+    with atomic_path(paths["csv"]) as tmp:
+        table.to_csv(tmp, index=False)
+    with atomic_path(paths["md"]) as tmp:
+        tmp.write_text(to_markdown(table))
+    with atomic_path(paths["tex"]) as tmp:
+        tmp.write_text(to_latex(table, label=f"tab:{stem}"))
+    return paths
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m demucs_study table --profile P``: the published MUSDB18 table into
+    ``results/<P>/tables/musdb18_published.{csv,md,tex}`` (measured rows are added by the notebooks)."""
+    from ..evaluation.aggregate import load_published
+    from ..paths import results_dir
+
+    p = argparse.ArgumentParser(prog="python -m demucs_study table", description=main.__doc__)
+    p.add_argument("--profile", default="quick", help="results/<profile>/tables receives the files")
+    p.add_argument("--published", default=None, help="folder of published *_track_scores.csv (default results/published)")
+    p.add_argument("--out", default=None, help="output folder (default results/<profile>/tables)")
+    args = p.parse_args(argv)
+    table = published_musdb_table(load_published(directory=args.published))
+    out = Path(args.out) if args.out else results_dir() / args.profile / "tables"
+    paths = write_tables(table, out, "musdb18_published")
+    print(to_markdown(table))
+    print("written:", ", ".join(str(p) for p in paths.values()))
+    return 0
