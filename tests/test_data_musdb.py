@@ -117,6 +117,9 @@ def test_missing_stem(tmp_path):
     with pytest.raises(DatasetError, match=r"track .*Solo - Track has no bass\.wav \(found: drums\.wav, "
                                            r"mixture\.wav, other\.wav, vocals\.wav\).*add the missing file"):
         mdb.list_tracks(tmp_path, "train")
+    [track] = mdb.list_tracks(tmp_path, "train", check=False)  # unchecked listing: the load still refuses
+    with pytest.raises(DatasetError, match=r"Solo - Track: bass\.wav cannot be read \(.*does not exist"):
+        track.load()
 
 
 def test_stems_of_different_lengths(tmp_path):

@@ -71,7 +71,7 @@ def test_torch_in_torch_out_and_dtype_kept():
     mix = torch.from_numpy(mixture(1234)).double()
     stems = apply_model(IdentityModel(samplerate=SR), mix, segment=0.5)
     assert isinstance(stems, torch.Tensor) and stems.dtype == torch.float64 and stems.shape == (4, 2, 1234)
-    torch.testing.assert_close(stems.sum(0), mix, atol=1e-6, rtol=0)
+    np.testing.assert_allclose(stems.sum(0).numpy(), mix.numpy(), atol=1e-6)
     stems64 = apply_model(IdentityModel(samplerate=SR), mixture(50).astype(np.float64))
     assert stems64.dtype == np.float64
 
@@ -125,11 +125,11 @@ def test_chunked_equals_whole_track_for_a_translation_equivariant_model():
 @pytest.fixture(scope="module")
 def demucs():
     torch.manual_seed(0)
-    return Demucs(channels=4, depth=3, lstm_layers=0, samplerate=SR * 8)
+    return Demucs(channels=4, depth=3, lstm_layers=0, samplerate=SR * 4)
 
 
 def test_chunked_close_to_whole_track_for_a_small_demucs(demucs):
-    mix = mixture(8 * SR * 3, seed=3, dc=0.0)
+    mix = mixture(4 * SR * 3, seed=3, dc=0.0)
     whole = apply_model(demucs, mix, split=False)
     chunked = apply_model(demucs, mix, segment=1.0)
     assert np.corrcoef(whole.ravel(), chunked.ravel())[0, 1] > 0.95
@@ -138,7 +138,7 @@ def test_chunked_close_to_whole_track_for_a_small_demucs(demucs):
 # ---- shift trick: seeded, local RNG, same level
 
 def test_same_seed_same_stems_and_global_rng_untouched(demucs):
-    mix = mixture(8 * SR * 2, seed=4, dc=0.0)
+    mix = mixture(4 * SR * 2, seed=4, dc=0.0)
     torch_state, np_state = torch.get_rng_state(), np.random.get_state()
     first = apply_model(demucs, mix, shifts=2, seed=7, segment=1.0)
     second = apply_model(demucs, mix, shifts=2, seed=7, segment=1.0)
@@ -150,7 +150,7 @@ def test_same_seed_same_stems_and_global_rng_untouched(demucs):
 
 
 def test_shifted_and_unshifted_agree_in_shape_and_level(demucs):
-    mix = mixture(8 * SR * 2, seed=5, dc=0.0)
+    mix = mixture(4 * SR * 2, seed=5, dc=0.0)
     plain = apply_model(demucs, mix, segment=1.0)
     shifted = apply_model(demucs, mix, shifts=4, segment=1.0)
     assert shifted.shape == plain.shape == (4, 2, mix.shape[-1])

@@ -234,7 +234,8 @@ def test_input_length_is_the_longest_valid_length_that_fits():
         for _ in range(model.depth):  # every strided conv sees full windows: no sample dropped
             assert (size - model.kernel_size) % model.stride == 0
             size = (size - model.kernel_size) // model.stride + 1
-        assert model(torch.zeros(1, 2, length)).shape[-1] >= 0.95 * length
+    # the model runs on it (its output is ~10,900 samples shorter: paper.md, 451,924 -> 441,004)
+    assert model(torch.zeros(1, 2, length)).shape[-1] == length - 10920
     with pytest.raises(ParamsError, match="shorter than the smallest input"):
         B.input_length(model, 100)
 

@@ -1,0 +1,138 @@
+"""The study's steps that join the library's parts: separate the test set with a trained experiment,
+compute the reference systems, score everything with museval, and collect the per-track scores.
+
+Layout (every path movable, see :mod:`demucs_study.paths`)::
+
+    data/estimates/<profile>/<system>/<track>.npy      (4, 2, T) float32 estimates (git-ignored)
+    results/<profile>/evals/<system>/test/<track>.json  museval JSON, one per test track (committed)
+
+``<system>`` is an experiment's name (``demucs``, ``demucs glu=False``) or a reference: ``MIX`` (the
+mixture as every estimate, SiSEC's lower bound) and ``IRM2`` (the ideal ratio mask oracle). Every step
+is resumable: a track already separated or scored is not done again.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from . import paths
+from .utils import atomic_path
+
+#: The reference systems computed on our own test tracks.
+REFERENCES = ("MIX", "IRM2")
+
+
+def test_cache(params: dict):
+    """The raw cache of the experiment's dataset, with its test split decoded."""
+    from .data.musdb import resolve_root
+    from .data.raw import RawCache
+
+    cache = RawCache(resolve_root(params["dataset"], params["profile"]))
+    cache.prepare(("test",))
+    return cache
+
+
+def estimates_dir(profile: str, system: str) -> Path:
+    return paths.data_dir() / "estimates" / profile / system.replace("/", "_")
+
+
+def evals_dir(profile: str, system: str) -> Path:
+    return paths.results_dir() / profile / "evals" / system.replace("/", "_") / "test"
+
+
+def _save(path: Path, array: np.ndarray) -> None:
+    with atomic_path(path) as tmp:
+        np.save(tmp, np.ascontiguousarray(array, dtype=np.float32))
+
+
+def separate_test_set(params: dict, progress: bool = False) -> Path:
+    """Separate every test track with the experiment's best model (``separate`` parameters: shifts,
+    split, segment, overlap; seed = the experiment's seed). Tracks already separated are kept."""
+    import torch
+
+    from .models.io import load_model
+    from .separate import apply_model
+    from .train import best_model_path
+
+    cache = test_cache(params)
+    out = estimates_dir(params["profile"], params["experiment"])
+    todo = [t for t in cache.tracks("test") if not (out / f"{t.name}.npy").is_file()]
+    if not todo:
+        return out
+    model = load_model(best_model_path(params))
+    sep = params.get("separate", {})
+    with torch.no_grad():
+        for t in todo:
+            est = apply_model(model, t.mixture(mmap=False), shifts=int(sep.get("shifts", 0)),
+                              split=bool(sep.get("split", True)), segment=sep.get("segment"),
+                              overlap=float(sep.get("overlap", 0.25)), seed=int(params.get("seed", 0)),
+                              progress=progress)
+            _save(out / f"{t.name}.npy", est)
+    return out
+
+
+def reference_estimates(params: dict, system: str) -> Path:
+    """Write the estimates of a reference system (``MIX`` or ``IRM2``) for every test track."""
+    from .oracles import ideal_ratio_mask, mixture_estimates
+
+    if system not in REFERENCES:
+        raise ValueError(f"unknown reference system {system!r}; known: {', '.join(REFERENCES)}")
+    cache = test_cache(params)
+    out = estimates_dir(params["profile"], system)
+    for t in cache.tracks("test"):
+        path = out / f"{t.name}.npy"
+        if path.is_file():
+            continue
+        mix = t.mixture(mmap=False)
+        est = mixture_estimates(mix) if system == "MIX" else ideal_ratio_mask(mix, t.stems(mmap=False), power=2)
+        _save(path, est)
+    return out
+
+
+def score_system(params: dict, system: str, jobs: int | None = None, progress: bool = False) -> Path:
+    """museval every test track of ``system`` (whose estimates exist) into ``evals_dir``; resumable."""
+    from .evaluation.jobs import TrackTask, evaluate_tracks
+
+    cache = test_cache(params)
+    est = estimates_dir(params["profile"], system)
+    tasks = [TrackTask(name=t.name, references=str(t.dir / "stems.npy"), estimates=str(est / f"{t.name}.npy"))
+             for t in cache.tracks("test")]
+    out = evals_dir(params["profile"], system)
+    evaluate_tracks(tasks, out, jobs=int(jobs or params.get("eval", {}).get("jobs", 1)), progress=progress)
+    return out
+
+
+def evaluate_experiment(params: dict, jobs: int | None = None, progress: bool = False) -> Path:
+    """Separate the test set with the trained experiment and score it. Returns its evals folder."""
+    separate_test_set(params, progress=progress)
+    return score_system(params, params["experiment"], jobs, progress)
+
+
+def evaluate_references(params: dict, jobs: int | None = None, progress: bool = False) -> dict[str, Path]:
+    """Compute and score the reference systems (MIX, IRM2) on the test set."""
+    out = {}
+    for system in REFERENCES:
+        reference_estimates(params, system)
+        out[system] = score_system(params, system, jobs, progress)
+    return out
+
+
+def measured_scores(profile: str, systems: list[str] | None = None):
+    """Per-track scores (long format: system, track, target, metric, value) of every system evaluated
+    under ``results/<profile>/evals`` (or only ``systems``)."""
+    import pandas as pd
+
+    from .evaluation.aggregate import track_scores_from_json
+
+    root = paths.results_dir() / profile / "evals"
+    frames = []
+    for folder in sorted(p for p in root.glob("*/test") if p.is_dir()):
+        system = folder.parent.name
+        if systems is not None and system not in systems:
+            continue
+        if any(folder.glob("*.json")):
+            frames.append(track_scores_from_json(folder, system=system))
+    if not frames:
+        return pd.DataFrame(columns=["system", "track", "target", "metric", "value"])
+    return pd.concat(frames, ignore_index=True)
