@@ -11,7 +11,8 @@ JOBS ?= 2
 export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
-.PHONY: env ffmpeg data paper-results test lab bench clean help
+.SECONDARY:
+.PHONY: env ffmpeg data train evaluate paper-results test lab bench clean help
 help:
 	@echo "make paper-results [PROFILE=quick|smoke|full]   run every notebook of the study"
 	@echo "make test                                       run the test suite"
@@ -33,16 +34,36 @@ $(ENV_STAMP): pyproject.toml requirements-nodeps.txt
 
 env: $(ENV_STAMP) ffmpeg
 
-# ---- the study DAG (stamps live in results/<profile>/.done; steps skip work whose inputs are unchanged)
-NB_RUN = $(PY) -m demucs_study run-notebook --profile $(PROFILE)
+# ---- the study DAG. One papermill notebook per step; a stamp per finished step in results/<profile>/.done
+# holds the hash of its notebook, parameters and upstream stamps: a step whose inputs did not change is
+# skipped, and the work inside a step resumes (checkpoints, per-track JSON), so an interrupted
+# `make paper-results` continues where it stopped. Experiments: every params/<profile>/*.yaml but
+# defaults.yaml and data.yaml.
+RESULTS_ROOT := $(or $(DEMUCS_STUDY_RESULTS),results)
+RESULTS := $(RESULTS_ROOT)/$(PROFILE)
+DONE := $(RESULTS)/.done
+EXPERIMENTS ?= $(sort $(filter-out defaults data,$(basename $(notdir $(wildcard params/$(PROFILE)/*.yaml)))))
+NB = $(PY) -m demucs_study run-notebook --profile $(PROFILE)
 
-$(RESULTS)/.done/01_data: $(ENV_STAMP) notebooks/01_data.ipynb params/$(PROFILE)/data.yaml | ffmpeg
-	$(NB_RUN) notebooks/01_data.ipynb params/$(PROFILE)/data.yaml
+$(DONE)/01_data: $(ENV_STAMP) notebooks/01_data.ipynb params/$(PROFILE)/data.yaml | ffmpeg
+	$(NB) notebooks/01_data.ipynb params/$(PROFILE)/data.yaml --output 01_data --stamp $@
 
-data: $(RESULTS)/.done/01_data
+$(DONE)/02_train-%: $(DONE)/01_data notebooks/02_train.ipynb params/$(PROFILE)/%.yaml params/$(PROFILE)/defaults.yaml
+	$(NB) notebooks/02_train.ipynb params/$(PROFILE)/$*.yaml --output 02_train-$* --stamp $@ --after $<
 
-paper-results: $(RESULTS)/.done/01_data
-	@echo "results in $(RESULTS)/"
+$(DONE)/03_evaluate-%: $(DONE)/02_train-% notebooks/03_evaluate.ipynb
+	$(NB) notebooks/03_evaluate.ipynb params/$(PROFILE)/$*.yaml --output 03_evaluate-$* --stamp $@ --after $<
+
+$(DONE)/05_paper: $(foreach e,$(EXPERIMENTS),$(DONE)/03_evaluate-$(e)) notebooks/05_paper.ipynb
+	$(NB) notebooks/05_paper.ipynb params/$(PROFILE)/defaults.yaml --output 05_paper --stamp $@ \
+	  --after $(filter $(DONE)/%,$^)
+
+data: $(DONE)/01_data
+train: $(foreach e,$(EXPERIMENTS),$(DONE)/02_train-$(e))
+evaluate: $(foreach e,$(EXPERIMENTS),$(DONE)/03_evaluate-$(e))
+
+paper-results: $(DONE)/05_paper
+	@echo "results of profile $(PROFILE) in $(RESULTS)/ (tables/, figures/, notebooks/, provenance.json)"
 
 test: $(ENV_STAMP) | ffmpeg
 	$(PY) -m pytest -q -x --durations=15 tests

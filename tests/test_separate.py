@@ -158,6 +158,25 @@ def test_shifted_and_unshifted_agree_in_shape_and_level(demucs):
     assert np.corrcoef(plain.ravel(), shifted.ravel())[0, 1] > 0.9
 
 
+def test_shifts_pad_the_track_by_less_than_half_a_second():
+    model = RecordingModel()  # 44.1 kHz by default: shifts in [0, 22050) samples
+    mix = mixture(3000)
+    apply_model(model, mix, shifts=6, split=False, seed=3)
+    mono = mix.mean(0)
+    normalised = (mix - mono.mean()) / mono.std()
+    offsets = [x.shape[-1] - 3000 for x in model.inputs]
+    assert len(offsets) == 6 and len(set(offsets)) > 1 and all(0 <= o < 22050 for o in offsets)
+    for offset, x in zip(offsets, model.inputs):
+        assert torch.all(x[0, :, :offset] == 0)
+        np.testing.assert_allclose(x[0, :, offset:].numpy(), normalised, atol=1e-5)
+
+
+def test_reversed_numpy_view_is_accepted():
+    mix = mixture(100)[:, ::-1]
+    stems = apply_model(IdentityModel(samplerate=SR), mix)
+    np.testing.assert_allclose(stems.sum(0), mix, atol=1e-6)
+
+
 def test_train_mode_is_restored_and_no_gradient_kept(demucs):
     demucs.train()
     stems = apply_model(demucs, torch.from_numpy(mixture(2000)))

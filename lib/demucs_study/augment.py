@@ -86,6 +86,9 @@ class Shift(_Augment):
             raise ParamsError(f"Shift: shift={shift} samples must be >= 0 (train.shift in seconds)")
         self.shift = int(shift)
 
+    def extra_repr(self) -> str:
+        return f"shift={self.shift}"
+
     def forward(self, wav: torch.Tensor) -> torch.Tensor:
         _check(wav, "Shift")
         batch, sources, channels, time = wav.shape
@@ -117,6 +120,9 @@ class Remix(_Augment):
         if group_size < 1:
             raise ParamsError(f"Remix: group_size={group_size} must be >= 1 (train.remix_group; 0 turns it off)")
         self.group_size = int(group_size)
+
+    def extra_repr(self) -> str:
+        return f"group_size={self.group_size}"
 
     def forward(self, wav: torch.Tensor) -> torch.Tensor:
         _check(wav, "Remix")

@@ -129,7 +129,7 @@ def load_params(path: str | Path, overrides: Iterable[str] = ()) -> dict:
         own: dict = {}
     else:
         defaults = _read_yaml(defaults_path) if defaults_path.is_file() else {}
-        if data_path.is_file() and path.resolve() != defaults_path.resolve():
+        if data_path.is_file():
             defaults["dataset"] = _read_yaml(data_path).get("dataset", {})
         own = _read_yaml(path) if path.resolve() != defaults_path.resolve() else {}
     defaults.setdefault("profile", folder.name)

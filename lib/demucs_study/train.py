@@ -17,6 +17,7 @@ neither torch nor numpy.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from .errors import StudyError
@@ -87,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
 
         if dist.torch.distributed.is_initialized():
             dist.torch.distributed.destroy_process_group()
+    if os.environ.get("RANK", "0") != "0":
+        return 0
     if result["done"]:
         print(f"done: {result['experiment']!r}, best valid {result['best_valid']:.4f} "
               f"(baseline mixture/4: {result['baseline_valid']:.4f}); model in {result['best']}")

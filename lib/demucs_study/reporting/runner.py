@@ -24,10 +24,15 @@ from ..utils import atomic_path, write_json
 from .provenance import record_step
 
 
-def step_hash(notebook: Path, params: dict) -> str:
+def step_hash(notebook: Path, params: dict, after: list[Path] = ()) -> str:
+    """Hash of what a step's result depends on: the notebook, its parameters, and the stamps of the
+    steps it comes after (each holding that step's own hash, so a re-run upstream propagates)."""
     h = hashlib.sha256()
     h.update(Path(notebook).read_bytes())
     h.update(params_hash(params).encode())
+    for stamp in sorted(Path(p) for p in after):
+        h.update(stamp.name.encode())
+        h.update(json.loads(stamp.read_text()).get("hash", "").encode() if stamp.is_file() else b"missing")
     return h.hexdigest()[:16]
 
 
@@ -42,7 +47,7 @@ def _to_html(ipynb: Path, html: Path) -> None:
 
 def run_notebook(notebook: str | Path, params_file: str | Path, profile: str, overrides: list[str] = (),
                  output: str | None = None, stamp: str | Path | None = None, force: bool = False,
-                 html: bool = True, kernel: str = "python3") -> dict:
+                 html: bool = True, kernel: str = "python3", after: list[str | Path] = ()) -> dict:
     """Run ``notebook`` with papermill, parameterised by ``params_file`` (+ ``overrides``).
 
     The notebook's ``parameters`` cell receives ``params_file`` (absolute), ``overrides`` and ``profile``.
@@ -59,7 +64,7 @@ def run_notebook(notebook: str | Path, params_file: str | Path, profile: str, ov
                       else f"{notebook.stem}-{params['experiment'].replace(' ', '_')}")
     results = results_dir() / profile
     stamp = Path(stamp) if stamp else results / ".done" / name
-    digest = step_hash(notebook, params)
+    digest = step_hash(notebook, params, [Path(a) for a in after])
     if not force and stamp.is_file() and json.loads(stamp.read_text()).get("hash") == digest:
         print(f"{name}: up to date (parameters unchanged), nothing to do")
         os.utime(stamp)
@@ -99,8 +104,11 @@ def main(argv: list[str]) -> int:
     p.add_argument("--stamp", help="stamp file that marks the step done (default results/<profile>/.done/<output>)")
     p.add_argument("--force", action="store_true", help="run even if the step is up to date")
     p.add_argument("--no-html", action="store_true")
+    p.add_argument("--after", nargs="*", default=[], metavar="STAMP",
+                   help="stamps of the steps this one depends on (their hashes enter this step's hash)")
     a = p.parse_args(argv)
-    run_notebook(a.notebook, a.params_file, a.profile, a.overrides, a.output, a.stamp, a.force, not a.no_html)
+    run_notebook(a.notebook, a.params_file, a.profile, a.overrides, a.output, a.stamp, a.force, not a.no_html,
+                 after=a.after)
     return 0
 
 

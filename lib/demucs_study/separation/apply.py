@@ -3,9 +3,10 @@
 What it does, in order:
 
 1. Per-track normalisation (paper.md, "Training": statistics of the whole track): with ``mean`` and
-   ``std`` of the MONO mixture, the model sees ``(mix - mean) / std``, the convention of
-   ``demucs_study.data`` (stems were normalised as ``(s - mean / S) / std`` for ``S`` sources), so
-   its estimates are de-normalised as ``est * std + mean / S``; they sum to the mixture when the
+   population ``std`` of the MONO mixture, the model sees ``(mix - mean) / (std + EPS)``, the
+   convention of ``demucs_study.data.datasets`` (stems were normalised as
+   ``(s - mean / S) / (std + EPS)`` for ``S`` sources), so its estimates are de-normalised as
+   ``est * (std + EPS) + mean / S``; they sum to the mixture when the
    normalised estimates sum to the normalised mixture.
 2. The seeded shift trick (paper.md, "Test time shift trick"): for each of ``shifts`` offsets ``s``
    drawn uniformly in ``[0, 0.5 s)`` from a local ``torch.Generator`` seeded with ``seed``, the track
@@ -41,8 +42,9 @@ from .chunks import chunk_weights, plan_chunks
 DEFAULT_SEGMENT = 10.0
 #: Largest shift of the shift trick, in seconds (paper.md: "pad by 0.5 s ... shifts in [0, 0.5 s)").
 MAX_SHIFT_SECONDS = 0.5
-#: Floor of the normalisation std: a silent track is centred but not scaled up.
-MIN_STD = 1e-8
+#: Added to the normalisation std, as ``demucs_study.data.datasets.EPS`` does in training (a silent
+#: track has std 0: it is centred, not scaled up).
+EPS = 1e-8
 #: Samples per block when computing the track statistics (keeps that step's memory bounded too).
 _STATS_BLOCK = 1 << 18
 
@@ -142,7 +144,13 @@ def apply_model(model, mix, shifts: int = 0, split: bool = True, segment: float 
     import torch
 
     is_numpy = not isinstance(mix, torch.Tensor)
-    source = torch.from_numpy(np.asarray(mix)) if is_numpy else mix.detach()
+    if is_numpy:
+        array = np.asarray(mix)
+        if any(stride < 0 for stride in array.strides):   # e.g. x[:, ::-1]: torch needs positive strides
+            array = array.copy()
+        source = torch.from_numpy(array)
+    else:
+        source = mix.detach()
     channels = getattr(model, "audio_channels", None)
     if source.dim() != 2 or source.shape[-1] < 1 or (channels is not None and source.shape[0] != channels):
         want = f"({channels}, time)" if channels is not None else "(channels, time)"
@@ -161,7 +169,7 @@ def apply_model(model, mix, shifts: int = 0, split: bool = True, segment: float 
     mean, std = _mono_stats(source)
     if not (math.isfinite(mean) and math.isfinite(std)):
         raise AudioError("apply_model: the mixture holds NaN or infinite samples; check how it was read")
-    std = max(std, MIN_STD)
+    std = std + EPS
 
     valid_length = getattr(model, "valid_length", None) or (lambda n: n)
     try:

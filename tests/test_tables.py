@@ -1,0 +1,94 @@
+"""Comparison tables: the published MUSDB18 table, measured rows, and the three writers."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from demucs_study.errors import DatasetError
+from demucs_study.evaluate import COLUMNS, load_published
+from demucs_study.reporting.tables import (PUBLISHED_MUSDB_ROWS, SHOWN_COLUMNS, STEM_COLUMNS, RowSpec,
+                                           comparison_table, main, published_musdb_table, to_latex,
+                                           to_markdown, write_tables)
+
+#: docs/paper.md's reference table (drums, bass, other, vocals, All), by display name.
+EXPECTED = {
+    "Wave-U-Net (STL2)": (4.22, 3.21, 2.25, 3.25, 3.23),
+    "MMDenseLSTM (TAK1)": (6.43, 5.16, 4.15, 6.60, 5.58),
+    "MMDenseNet (TAK3)": (6.82, 5.29, 4.40, 6.80, 5.83),
+    "MMDenseLSTM (TAK2)": (6.81, 5.40, 4.80, 7.16, 6.04),
+    "Open-Unmix": (5.73, 5.23, 4.02, 6.32, 5.33),
+    "Demucs (Nov 2019 release)": (6.08, 5.83, 4.12, 6.29, 5.58),
+    "IRM2 oracle": (8.45, 7.12, 7.85, 9.43, 8.22),
+}
+
+
+@pytest.fixture(scope="module")
+def table():
+    return published_musdb_table(load_published())
+
+
+def test_published_table_reproduces_the_paper_numbers(table):
+    assert list(table.columns[:len(SHOWN_COLUMNS)]) == SHOWN_COLUMNS
+    assert table["system"].tolist() == [r.display for r in PUBLISHED_MUSDB_ROWS]
+    for _, row in table.iterrows():
+        np.testing.assert_allclose(row[STEM_COLUMNS].astype(float), EXPECTED[row["system"]], atol=0.005 + 1e-9)
+    demucs = table.set_index("system").loc["Demucs (Nov 2019 release)"]
+    assert demucs["runs"] == 5 and 0.02 < demucs["All s.e."] < 0.06
+    assert "about 4.8 dB All" in demucs["note"] and "+1.6 dB over Wave-U-Net" in demucs["note"]
+    assert table.set_index("system").loc["MMDenseNet (TAK3)", "extra data"] == "804 songs"
+    assert all(s.startswith("published:") for s in table["source"])
+
+
+def test_writers_round_trip(table, tmp_path):
+    paths = write_tables(table, tmp_path / "tables", "musdb")
+    assert {p.name for p in paths.values()} == {"musdb.csv", "musdb.md", "musdb.tex"}
+    back = pd.read_csv(paths["csv"])
+    assert back["system"].tolist() == table["system"].tolist()
+    np.testing.assert_allclose(back[STEM_COLUMNS].to_numpy(), table[STEM_COLUMNS].to_numpy(), rtol=1e-12)
+    md = paths["md"].read_text()
+    assert "| Demucs (Nov 2019 release) [2] | MUSDB18 train | no | 6.08 ± 0.07 |" in md
+    assert "| Wave-U-Net (STL2) [1] |" in md and "| 3.23 |" in md
+    assert "[1] published: results/published/sisec2018_track_scores.csv" in md
+    assert "median over 1 s frames, median over tracks" in md
+    tex = paths["tex"].read_text()
+    assert tex.count(r"\toprule") == 1 and r"\bottomrule" in tex and r"\label{tab:musdb}" in tex
+    assert r"5.58 $\pm$ 0.04" in tex and r"sisec2018\_track\_scores.csv" in tex
+    assert tex.count(r" \\") == 1 + len(table)  # header + one line per row
+    assert not [p for p in (tmp_path / "tables").iterdir() if p.name.startswith(".")]  # no temp files left
+
+
+def test_measured_rows_and_seed_groups():
+    rows = [(sys_, f"t{k}", stem, "SDR", base + k) for sys_, base in (("ours s1", 1.0), ("ours s2", 2.0))
+            for k in range(3) for stem in ("drums", "bass", "other", "vocals")]
+    measured = pd.DataFrame(rows, columns=COLUMNS)
+    specs = [RowSpec(("ours s1", "ours s2"), "Demucs (ours)", "synthetic train", "no",
+                     "measured: results/quick/evals/demucs", "2 seeds"),
+             RowSpec("ours s1", "Demucs (ours, seed 1)", "synthetic train", "no",
+                     "measured: results/quick/evals/demucs")]
+    table = comparison_table(measured, None, specs, test_set="synthetic test set")
+    assert table["All"].tolist() == [2.5, 2.0] and table["runs"].tolist() == [2, 1]
+    assert table.loc[0, "All s.e."] == pytest.approx(0.5) and math.isnan(table.loc[1, "All s.e."])
+    assert table.attrs["caption"].startswith("synthetic test set, SDR in dB")
+    assert table.attrs["footnotes"] == ["measured by this study: results/quick/evals/demucs"]
+    assert "| Demucs (ours) [1] | synthetic train | no | 2.50 ± 0.50 |" in to_markdown(table)
+    assert "2.00 &" in to_latex(table)
+    with pytest.raises(DatasetError, match=r"row 'X' is published but no published scores were given"):
+        comparison_table(measured, None, [RowSpec("a", "X", "-", "-", "published: f.csv")])
+    with pytest.raises(DatasetError, match=r"row 'Y': no scores for system\(s\) 'nope' in the measured scores"):
+        comparison_table(measured, None, [RowSpec(("ours s1", "nope"), "Y", "-", "-", "measured: r")])
+    with pytest.raises(DatasetError, match=r"row 'Z': source must start with 'published:' or 'measured:'"):
+        comparison_table(measured, None, [RowSpec("ours s1", "Z", "-", "-", "results/x")])
+
+
+def test_cli_writes_the_published_table(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DEMUCS_STUDY_RESULTS", str(tmp_path))
+    assert main(["--profile", "smoke"]) == 0
+    out = tmp_path / "smoke" / "tables"
+    assert sorted(p.name for p in out.iterdir()) == ["musdb18_published.csv", "musdb18_published.md",
+                                                     "musdb18_published.tex"]
+    assert pd.read_csv(out / "musdb18_published.csv").set_index("system").loc["IRM2 oracle", "All"] == \
+        pytest.approx(8.22, abs=0.005)
+    assert "written:" in capsys.readouterr().out
