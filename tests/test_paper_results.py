@@ -1,0 +1,59 @@
+"""`make paper-results PROFILE=smoke`: the whole DAG (data, training, evaluation, tables, figures) in a
+few minutes, into temporary folders; a second run recomputes nothing."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    base = tmp_path_factory.mktemp("paper")
+    env = {**os.environ, "DEMUCS_STUDY_DATA": str(base / "data"), "DEMUCS_STUDY_RUNS": str(base / "runs"),
+           "DEMUCS_STUDY_RESULTS": str(base / "results"), "PYTHON": sys.executable}
+    env.pop("MUSDB_ROOT", None)
+    first = subprocess.run(["make", "-C", str(ROOT), "paper-results", "PROFILE=smoke"], env=env,
+                           capture_output=True, text=True, timeout=1500)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    return base, env, first
+
+
+@pytest.mark.slow
+def test_smoke_profile_produces_every_output(smoke_run):
+    base, _, _ = smoke_run
+    res = base / "results" / "smoke"
+    for name in ("01_data", "02_train-demucs", "03_evaluate-demucs", "05_paper"):
+        assert (res / "notebooks" / f"{name}.ipynb").is_file()
+        assert (res / "notebooks" / f"{name}.html").stat().st_size > 10_000
+    for fig in ("data_spectrograms", "learning_curves", "boxplot_sdr", "spectrogram_comparison"):
+        assert (res / "figures" / f"{fig}.png").is_file() and (res / "figures" / f"{fig}.svg").is_file()
+    table = pd.read_csv(res / "tables" / "synthetic.csv")
+    assert list(table["system"])[-2:] == ["Mixture as every estimate (MIX)", "Ideal ratio mask oracle (IRM2)"]
+    irm, mix = table.iloc[-1], table.iloc[-2]
+    assert irm["All"] > mix["All"] + 5  # the oracle beats the mixture by far
+    assert all(s.startswith("measured:") for s in table["source"])
+    prov = json.loads((res / "provenance.json").read_text())
+    assert set(prov["steps"]) == {"01_data", "02_train-demucs", "03_evaluate-demucs", "05_paper"}
+    assert prov["git"]["commit"] and prov["packages"]["torch"].startswith("2.13.0")
+    assert all(step["wall_seconds"] > 0 for step in prov["steps"].values())
+    assert prov["steps"]["02_train-demucs"]["params"]["seed"] == 42
+    tracks = list((res / "evals" / "demucs" / "test").glob("*.json"))
+    assert len(tracks) == 2  # the smoke test set
+
+
+@pytest.mark.slow
+def test_second_run_recomputes_nothing(smoke_run):
+    base, env, _ = smoke_run
+    stamp = base / "results" / "smoke" / ".done" / "03_evaluate-demucs"
+    before = stamp.read_text()
+    again = subprocess.run(["make", "-C", str(ROOT), "paper-results", "PROFILE=smoke"], env=env,
+                           capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "running" not in again.stdout
+    assert stamp.read_text() == before
