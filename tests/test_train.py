@@ -287,3 +287,18 @@ def test_rng_capture_restores_every_generator():
 def test_load_history_of_untrained_run_says_what_to_do(tmp_path):
     with pytest.raises(StudyError, match=r"no training log .*history.json.*python -m demucs_study train"):
         load_history(tmp_path)
+
+
+def test_checkpoint_of_other_parameters_is_not_resumed(env, capsys):
+    env.mp.setenv("DEMUCS_STUDY_RUNS", str(env.runs / "d"))
+    try:
+        params = smoke_params()
+        folder = run_dir(params)
+        stale = {k: None for k in C.KEYS} | {"format_version": C.FORMAT_VERSION, "params_hash": "0" * 16, "epoch": 1}
+        C.save_checkpoint(folder / "checkpoint.th", stale)
+        (folder / "best.th").write_bytes(b"a model of other parameters")
+        result = train_experiment(params, stop_after_epochs=0, progress=False, threads=THREADS)
+    finally:
+        env.mp.setenv("DEMUCS_STUDY_RUNS", str(env.runs / "a"))
+    assert "made with other parameters" in capsys.readouterr().out
+    assert result["epochs_done"] == 0 and not result["done"] and not (folder / "best.th").exists()

@@ -29,6 +29,7 @@ activations and its output ``(S, C, L')``. Nothing else grows with the track len
 from __future__ import annotations
 
 import math
+import numbers
 import sys
 
 import numpy as np
@@ -103,15 +104,15 @@ class _Progress:
 
 def _check_args(shifts, segment, overlap, samplerate) -> tuple[int, int]:
     """Validate the options; returns the chunk length and the overlap in samples."""
-    if isinstance(shifts, bool) or not isinstance(shifts, (int, np.integer)) or shifts < 0:
+    if isinstance(shifts, bool) or not isinstance(shifts, numbers.Integral) or shifts < 0:
         raise ParamsError(f"shifts={shifts!r}: give a whole number >= 0 (0: no shift trick; the paper uses 10)")
-    if not isinstance(segment, (int, float)) or not math.isfinite(segment) or segment <= 0:
+    if not isinstance(segment, numbers.Real) or not math.isfinite(segment) or segment <= 0:
         raise ParamsError(f"segment={segment!r}: give the chunk length in seconds, a number > 0 (e.g. 10)")
-    if not isinstance(overlap, (int, float)) or not 0 <= overlap < 1:
+    if not isinstance(overlap, numbers.Real) or not 0 <= overlap < 1:
         raise ParamsError(f"overlap={overlap!r}: give the fraction of a chunk shared with the next, "
                           "in [0, 1) (e.g. 0.25)")
-    chunk = max(1, int(round(segment * samplerate)))
-    return chunk, min(int(overlap * chunk), chunk - 1)
+    chunk = max(1, int(round(float(segment) * samplerate)))
+    return chunk, min(int(float(overlap) * chunk), chunk - 1)
 
 
 def apply_model(model, mix, shifts: int = 0, split: bool = True, segment: float | None = None,
@@ -173,13 +174,15 @@ def apply_model(model, mix, shifts: int = 0, split: bool = True, segment: float 
 
     valid_length = getattr(model, "valid_length", None) or (lambda n: n)
     try:
-        device = next(model.parameters()).device
+        parameter = next(model.parameters())
+        device = parameter.device
+        dtype = parameter.dtype if parameter.dtype.is_floating_point else torch.float32
     except (StopIteration, AttributeError):
-        device = torch.device("cpu")
+        device, dtype = torch.device("cpu"), torch.float32
 
     generator = torch.Generator().manual_seed(int(seed))
     max_shift = int(MAX_SHIFT_SECONDS * samplerate)
-    offsets = (torch.randint(0, max(max_shift, 1), (shifts,), generator=generator).tolist() if shifts else [0])
+    offsets = (torch.randint(0, max(max_shift, 1), (int(shifts),), generator=generator).tolist() if shifts else [0])
     plans = []
     for offset in offsets:
         span = length + offset            # the virtual track: `offset` zeros, then the mixture
@@ -194,12 +197,15 @@ def apply_model(model, mix, shifts: int = 0, split: bool = True, segment: float 
             for offset, plan in zip(offsets, plans):
                 for index, (start, size) in enumerate(plan):
                     begin = start - offset      # chunk start in track coordinates (< 0 in the padding)
+                    if begin + size <= 0:       # wholly in the shift's zero padding: nothing to keep
+                        bar.update()
+                        continue
                     padded = int(valid_length(size))
                     if padded < size:
                         raise ValueError(f"model.valid_length({size}) = {padded} is shorter than its argument")
                     pad_left = (padded - size) // 2
                     window = _normalised_window(source, begin - pad_left, begin - pad_left + padded,
-                                                mean, std, device)
+                                                mean, std, device).to(dtype)
                     estimate = model(window[None])
                     if estimate.dim() != 4 or estimate.shape[0] != 1 or estimate.shape[2] != source.shape[0]:
                         raise ValueError(f"the model mapped (1, {source.shape[0]}, {padded}) to "

@@ -11,6 +11,10 @@ Atomicity: the stems are written into a hidden temporary folder ``OUTDIR/.<track
 renamed to ``OUTDIR/<track>`` only when every stem is complete; an existing ``OUTDIR/<track>`` is
 replaced (renamed aside, then deleted), so a reader never sees a half-written track folder.
 A file that fails writes nothing and does not stop the others; the exit code is 1 if any failed.
+
+Memory: a file is decoded whole, and its resampled copy and stems are whole-track arrays (about
+``2 + 2 + 8 (+ 8 when resampling back)`` float32 values per sample per channel pair); only the model's
+working memory is bounded by the chunk size (:mod:`.apply`).
 """
 from __future__ import annotations
 

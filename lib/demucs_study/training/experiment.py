@@ -235,6 +235,9 @@ def train_experiment(params: dict, stop_after_epochs: int | None = None, progres
             if d.is_main and start < epochs:
                 _log(f"resuming {params['experiment']!r} after epoch {start}/{epochs}")
 
+    if start == 0 and d.is_main:
+        (folder / BEST).unlink(missing_ok=True)  # a best model of other parameters must not pass for this run's
+
     net = model
     if d.distributed:
         from torch.nn.parallel import DistributedDataParallel
