@@ -302,3 +302,16 @@ def test_checkpoint_of_other_parameters_is_not_resumed(env, capsys):
         env.mp.setenv("DEMUCS_STUDY_RUNS", str(env.runs / "a"))
     assert "made with other parameters" in capsys.readouterr().out
     assert result["epochs_done"] == 0 and not result["done"] and not (folder / "best.th").exists()
+
+
+def test_divergence_stops_with_a_clear_error_and_keeps_no_bad_checkpoint(env, monkeypatch):
+    from demucs_study.training import experiment
+
+    monkeypatch.setattr(experiment, "train_epoch", lambda *a, **k: (float("nan"), 2))
+    env.mp.setenv("DEMUCS_STUDY_RUNS", str(env.runs / "e"))
+    try:
+        with pytest.raises(experiment.TrainingDiverged, match=r"'demucs' diverged at epoch 1 .*lower train.lr"):
+            train_experiment(smoke_params(), progress=False, threads=THREADS)
+        assert not (run_dir(smoke_params()) / "checkpoint.th").exists()
+    finally:
+        env.mp.setenv("DEMUCS_STUDY_RUNS", str(env.runs / "a"))

@@ -110,8 +110,9 @@ def evaluate_track(name: str, references, estimates, samplerate: int = SAMPLERAT
         track (museval raises then): a :class:`SilentStemWarning` naming the track and stem is
         issued instead.
 
-    Cost: about 45 s of one CPU core per minute of 4-stem stereo audio (measured in
-    ``benchmarks/bench_museval.json``).
+    Cost: a fixed ~8-10 s of one CPU core per track (museval solves one 4096 x 4096 system per
+    stem: 4 stems x 2 channels x 512 filter taps) plus the per-minute work; 62 CPU s per track-minute
+    for 30 s tracks here (``benchmarks/bench_museval.json``), ~45 s for full-length songs.
     """
     ref, est = check_stems(name, references, estimates, sources)
     if not (isinstance(samplerate, (int, np.integer)) and samplerate > 0):

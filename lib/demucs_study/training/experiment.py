@@ -29,7 +29,7 @@ import torch
 
 from .. import paths
 from ..config import NAME_EXCLUDED, flatten, params_hash
-from ..errors import ParamsError
+from ..errors import ParamsError, StudyError
 from ..utils import read_json, seed_everything, write_json
 from . import batches as B
 from . import dist, rng
@@ -43,6 +43,10 @@ BEST = "best.th"
 #: those that never enter the experiment's name, where the evaluation happens, and the number of epochs
 #: (a run given more epochs continues from its last checkpoint).
 HASH_EXCLUDED = (*NAME_EXCLUDED, "experiment", "params_file", "separate", "eval", "train.epochs")
+
+
+class TrainingDiverged(StudyError, RuntimeError):
+    """The loss became NaN or infinite."""
 
 
 def safe_name(experiment: str) -> str:
@@ -263,6 +267,10 @@ def train_experiment(params: dict, stop_after_epochs: int | None = None, progres
                      baseline=baseline is None)
         v_loss, v_base, v_tracks = dist.all_sum(d, [v["loss"], v["baseline"], v["tracks"]])
         valid_loss = v_loss / v_tracks
+        if not (math.isfinite(total / count) and math.isfinite(valid_loss)):
+            raise TrainingDiverged(f"{params['experiment']!r} diverged at epoch {epoch + 1} (train loss "
+                                   f"{total / count}, valid loss {valid_loss}); lower train.lr (now {tp['lr']}) "
+                                   f"or check the data; the checkpoint of epoch {epoch} is kept in {folder}")
         if baseline is None:
             baseline = v_base / v_tracks
         if valid_loss < best_loss:
