@@ -83,12 +83,13 @@ def test_measured_rows_and_seed_groups():
         comparison_table(measured, None, [RowSpec("ours s1", "Z", "-", "-", "results/x")])
 
 
-def test_cli_writes_the_published_table(tmp_path, monkeypatch, capsys):
+def test_cli_writes_the_published_table_when_nothing_is_measured(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("DEMUCS_STUDY_RESULTS", str(tmp_path))
+    monkeypatch.delenv("MUSDB_ROOT", raising=False)
     assert main(["--profile", "smoke"]) == 0
     out = tmp_path / "smoke" / "tables"
-    assert sorted(p.name for p in out.iterdir()) == ["musdb18_published.csv", "musdb18_published.md",
-                                                     "musdb18_published.tex"]
-    assert pd.read_csv(out / "musdb18_published.csv").set_index("system").loc["IRM2 oracle", "All"] == \
+    assert sorted(p.name for p in out.iterdir()) == ["published_musdb18.csv", "published_musdb18.md",
+                                                     "published_musdb18.tex"]
+    assert pd.read_csv(out / "published_musdb18.csv").set_index("system").loc["IRM2 oracle", "All"] == \
         pytest.approx(8.22, abs=0.005)
-    assert "written:" in capsys.readouterr().out
+    assert "## published_musdb18" in capsys.readouterr().out

@@ -234,19 +234,19 @@ def write_tables(table, out_dir: str | os.PathLike, stem: str) -> dict[str, Path
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m demucs_study table --profile P``: the published MUSDB18 table into
-    ``results/<P>/tables/musdb18_published.{csv,md,tex}`` (measured rows are added by the notebooks)."""
-    from ..evaluation.aggregate import load_published
-    from ..paths import results_dir
+    """``python -m demucs_study table --profile P``: rebuild the profile's comparison tables from the
+    per-track results in ``results/<P>/evals`` and ``results/published`` into ``results/<P>/tables``."""
+    from ..config import load_params
+    from ..paths import params_dir
+    from ..study import measured_scores
+    from .paper import build_tables
 
     p = argparse.ArgumentParser(prog="python -m demucs_study table", description=main.__doc__)
-    p.add_argument("--profile", default="quick", help="results/<profile>/tables receives the files")
-    p.add_argument("--published", default=None, help="folder of published *_track_scores.csv (default results/published)")
+    p.add_argument("--profile", default="quick", help="the profile whose results are tabulated")
     p.add_argument("--out", default=None, help="output folder (default results/<profile>/tables)")
     args = p.parse_args(argv)
-    table = published_musdb_table(load_published(directory=args.published))
-    out = Path(args.out) if args.out else results_dir() / args.profile / "tables"
-    paths = write_tables(table, out, "musdb18_published")
-    print(to_markdown(table))
-    print("written:", ", ".join(str(p) for p in paths.values()))
+    params = load_params(params_dir() / args.profile / "defaults.yaml")
+    tables = build_tables(params, measured_scores(args.profile), args.out)
+    for name, table in tables.items():
+        print(f"## {name}\n\n{to_markdown(table)}\n")
     return 0
