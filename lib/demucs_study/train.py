@@ -12,7 +12,7 @@ DistributedDataParallel (gloo on CPU, nccl on GPU); ``train.batch_size`` is the 
 Files: ``runs/<profile>/<experiment name>/{checkpoint.th, history.json, best.th}`` (see
 :mod:`demucs_study.training.experiment`). Notebooks call :func:`train_experiment`,
 :func:`load_history`, :func:`run_dir` and :func:`best_model_path`. Importing this module imports
-neither torch nor numpy.
+torch only when a function needs it.
 """
 from __future__ import annotations
 

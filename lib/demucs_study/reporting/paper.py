@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import paths
-from .tables import PUBLISHED_MUSDB_ROWS, RowSpec, comparison_table, write_tables
+from .tables import PAPER_1909_NOTE, PUBLISHED_MUSDB_ROWS, RowSpec, comparison_table, write_tables
 
 #: How the reference systems computed here are shown.
 REFERENCE_ROWS = {
@@ -34,6 +34,8 @@ def measured_rows(profile: str, systems: list[str], training_data: str) -> list[
             rows.append(RowSpec(system, display, train, extra, source, note))
         else:
             note = "this study; " + ("trained with remixed unlabeled data" if "remix" in system else "trained here")
+            if system.startswith("demucs"):
+                note += "; for comparison, " + PAPER_1909_NOTE
             rows.append(RowSpec(system, system, training_data, "no", source, note))
     order = {name: i for i, name in enumerate(REFERENCE_ROWS)}
     return sorted(rows, key=lambda r: (r.system in order, order.get(r.system, 0)))
