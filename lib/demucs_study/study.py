@@ -91,7 +91,10 @@ def reference_estimates(params: dict, system: str) -> Path:
 
 
 def score_system(params: dict, system: str, jobs: int | None = None, progress: bool = False) -> Path:
-    """museval every test track of ``system`` (whose estimates exist) into ``evals_dir``; resumable."""
+    """museval every test track of ``system`` (whose estimates exist) into ``evals_dir``; resumable.
+
+    A track's JSON is kept only if it is newer than its estimates: an interrupted evaluation resumes,
+    while a fresh separation (a re-run of the committed study on a new machine) is scored again."""
     from .evaluation.jobs import TrackTask, evaluate_tracks
 
     cache = test_cache(params)
@@ -99,6 +102,10 @@ def score_system(params: dict, system: str, jobs: int | None = None, progress: b
     tasks = [TrackTask(name=t.name, references=str(t.dir / "stems.npy"), estimates=str(est / f"{t.name}.npy"))
              for t in cache.tracks("test")]
     out = evals_dir(params["profile"], system)
+    for task in tasks:  # a score older than its estimates is stale (e.g. committed results, re-run here)
+        score, estimate = out / f"{task.name}.json", Path(task.estimates)
+        if score.is_file() and estimate.is_file() and score.stat().st_mtime < estimate.stat().st_mtime:
+            score.unlink()
     evaluate_tracks(tasks, out, jobs=int(jobs or params.get("eval", {}).get("jobs", 1)), progress=progress)
     return out
 
