@@ -72,7 +72,7 @@ lab: $(ENV_STAMP) | ffmpeg
 	$(VENV)/bin/jupyter lab notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 bench: $(ENV_STAMP) | ffmpeg
-	$(PY) -m pip install --quiet --no-deps demucs==4.0.1 julius==0.2.7 einops==0.8.1 lameenc==1.8.1 dora-search==0.1.12 openunmix==1.3.0 || true
+	$(PY) -m pip install --quiet --no-deps demucs==4.1.0 julius==0.2.8 einops==0.8.2
 	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done
 
 clean:

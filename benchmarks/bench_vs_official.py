@@ -33,7 +33,8 @@ ours / official (< 1: ours faster). The machine may be shared: the load average 
 end is recorded; interleaving keeps the ratio meaningful under load, absolute times are not.
 With 2 threads on a busy 2-core machine single calls can be 10x slower (an OpenMP thread gets
 descheduled and the other waits at the barrier): medians absorb a few such calls; the ratio of the
-best calls and of the process CPU seconds are recorded as cross-checks. ``OMP_WAIT_POLICY=PASSIVE``
+best calls, of the process CPU seconds and the median of per-repetition ratios (adjacent calls)
+are recorded as cross-checks. ``OMP_WAIT_POLICY=PASSIVE``
 is set by default (before torch loads) for the same reason: measured here under load average ~4,
 a C=16 training step took 8-22 s with the default spinning policy and 2.6-3.1 s with PASSIVE (and
 with 1 thread); it applies to both models alike.
@@ -201,6 +202,7 @@ def bench_setting(kind: str, channels: int, reps: int, warmup: int, profile: boo
         "ratio_of_min": round(best["ours"] / best["official"], 3),
         "median_cpu_seconds": {w: round(v, 4) for w, v in med_cpu.items()},
         "ratio_of_median_cpu": round(med_cpu["ours"] / med_cpu["official"], 3),
+        "median_paired_ratio": round(statistics.median(o / f for o, f in zip(times["ours"], times["official"])), 3),
         "all_seconds": {w: [round(x, 4) for x in t] for w, t in times.items()},
         "lengths": lengths, "parameters": counts,
         "same_parameter_shapes": param_shapes(models["ours"]) == param_shapes(models["official"]),
@@ -251,8 +253,9 @@ def main() -> int:
         "benchmark": "our Demucs vs the official demucs package: training step and inference speed",
         "method": "same process, interleaved calls (order alternating), warm-up calls discarded; "
                   "ratio_ours_over_official = median wall seconds ours / official (< 1: ours faster), "
-                  "the result; ratio_of_min (best call each) and ratio_of_median_cpu (process CPU "
-                  "seconds, all threads) are cross-checks, less sensitive to other jobs on the machine",
+                  "the result; ratio_of_min (best call each), ratio_of_median_cpu (process CPU "
+                  "seconds, all threads) and median_paired_ratio (median over repetitions of the ratio "
+                  "of the two adjacent calls) are cross-checks, less sensitive to other jobs on the machine",
         "train": "batch 4 x 8 s target, each model fed its valid_length input; forward + L1 + backward "
                  "+ Adam step",
         "infer": "one 30 s stereo track, batch 1, no_grad forward (ours pads to valid_length inside "
