@@ -4,7 +4,17 @@ One loop for every model mapping a mixture ``(B, 2, T)`` to stems ``(B, 4, 2, T'
 "Training"): L1 (or MSE) loss, Adam, ``train.epochs`` epochs of ``train.repeat`` passes over the
 training windows, the augmentations (train only) with the mixture re-made as the sum of the
 augmented stems, targets centre-trimmed to the output length, validation loss on whole tracks after
-every epoch, the best model (lowest validation loss) kept. A checkpoint after every epoch holds
+every epoch, the best model (lowest validation loss) kept.
+
+Lengths: training windows hold ``segment + shift`` seconds; the Shift augmentation crops ``segment``
+seconds, which are then centre-cropped to the longest input the model accepts
+(``training.batches.input_length``: for Demucs, valid lengths are 4096 samples apart, so at most
+4095 samples go); the mixture is their sum, and the stems are centre-trimmed to the model's output
+(for Demucs about 10,900 samples shorter than its input). Validation separates each whole track
+with ``separate.apply_model`` (no shift trick, chunks of ``separate.segment`` s with
+``separate.overlap``, bounded memory) and measures the training loss against the stems, both
+normalised as the training windows (``data.datasets.normalize``); ``baseline_valid`` is the same
+loss for the estimate mixture / 4 for every stem. A checkpoint after every epoch holds
 everything needed to resume bit for bit; start the same command again after a crash and it continues.
 Under ``torchrun --nproc_per_node N -m demucs_study train ...`` it trains with
 DistributedDataParallel (gloo on CPU, nccl on GPU); ``train.batch_size`` is the global batch.
