@@ -1,0 +1,349 @@
+"""The synthetic MUSDB18-HQ-layout dataset: songs composed as MIDI and rendered through a GM SoundFont.
+
+Layout written under ``out`` (what ``musdb.DB(out, is_wav=True, setup_file="setup.yaml")`` reads)::
+
+    train/<Artist - Title>/{mixture,drums,bass,other,vocals}.wav   training + validation tracks
+    test/<Artist - Title>/{mixture,drums,bass,other,vocals}.wav
+    unlabeled/<Artist - Title>.wav                                  mixtures only
+    setup.yaml                                                       musdb setup naming the validation tracks
+    manifest.json                                                    written last: arguments, version, per-track metadata
+
+Audio: float32 WAV, 44.1 kHz, stereo. ``mixture = ((drums + bass) + other) + vocals`` in float32, so
+the mixture file equals the float32 sum of the stem files. One gain per track keeps every file's
+peak below 0.99. Each track's audio depends only on (seed, split, index): not on ``jobs`` nor on
+how many tracks the other splits hold (only a rare name clash gets a " II" suffix in order).
+
+CLI: ``python -m demucs_study generate-data --out DIR --seed N --train N --valid N --test N
+--unlabeled N --duration SECONDS [--soundfont PATH] [--jobs N]``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import numbers
+import os
+import shutil
+import struct
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .. import SAMPLERATE, SOURCES
+from ..errors import DatasetError, ParamsError
+from ..utils import atomic_path, write_json
+
+#: Bump whenever the audio or the metadata for the same arguments changes: datasets are regenerated.
+GENERATOR_VERSION = "1"
+SPLIT_CODES = {"train": 0, "valid": 1, "test": 2, "unlabeled": 3}
+DEFAULTS = {"seed": 0, "train": 8, "valid": 2, "test": 4, "unlabeled": 4, "duration": 30.0}
+MANIFEST = "manifest.json"
+SETUP = "setup.yaml"
+#: Written at the start of a generation, removed at the end: marks ``out`` as ours to clean.
+MARKER = ".synth-in-progress.json"
+GENERATED = ("train", "test", "unlabeled", SETUP)
+#: The mixture and every stem of a track peak at this fraction of full scale, drawn per track.
+PEAK_RANGE = (0.7, 0.95)
+
+
+def track_rng(seed: int, split: str, index: int, stream: int = 0) -> np.random.Generator:
+    """The generator of track ``index`` of ``split``: depends on nothing else (stream 1: its name)."""
+    return np.random.default_rng(np.random.SeedSequence([seed, SPLIT_CODES[split], index, stream]))
+
+
+def render_song(seed: int, duration: float, *, split: str = "train", index: int = 0,
+                soundfont: str | os.PathLike | None = None, samplerate: int = SAMPLERATE):
+    """Compose and render one song -> (stems (4, 2, T) float32 in SOURCES order, metadata dict).
+
+    ``T = round(duration * samplerate)``; the song is track ``index`` of ``split`` for ``seed``
+    (the same audio ``generate_dataset`` writes). The stems are scaled by one gain so that each of
+    them and their float32 sum peak at a level drawn in PEAK_RANGE (below 0.99). The metadata gives
+    tempo, key, sections (start/end seconds, which stems play), chords, the parts and GM programs.
+    """
+    frames, meta = _render(seed, duration, split, index, soundfont, samplerate)
+    return np.ascontiguousarray(frames.transpose(0, 2, 1)), meta
+
+
+def _render(seed, duration, split, index, soundfont, samplerate):
+    """render_song in the frames layout: stems (4, T, 2) float32 (interleaved, as WAV stores them)."""
+    from .synth_parts import build_midi
+    from .synth_plan import plan_song
+    from .synth_render import level_stems, render_stems, resolve_soundfont
+
+    if split not in SPLIT_CODES:
+        raise ParamsError(f"split {split!r} is not one of {sorted(SPLIT_CODES)}")
+    _check_positive("seed", seed, allow_zero=True)
+    _check_positive("index", index, allow_zero=True)
+    _check_positive("duration", duration, number=True)
+    sf = resolve_soundfont(soundfont)
+    rng = track_rng(seed, split, index)
+    plan = plan_song(rng, float(duration))
+    pm = build_midi(rng, plan)
+    n = int(round(duration * samplerate))
+    stems = np.empty((len(SOURCES), n, 2), dtype=np.float32)
+    render_stems(plan, pm, stems, sf, samplerate)
+    level_stems(plan, stems, samplerate, sf)
+    if not np.all(np.isfinite(stems)):
+        raise RuntimeError(f"non-finite samples in song (seed={seed}, split={split}, index={index})")
+    peak = max(_peak(_mixture(stems)), max(_peak(x) for x in stems))
+    target = float(rng.uniform(*PEAK_RANGE))
+    stems *= np.float32(target / peak)
+    return stems, _metadata(plan, pm, target, peak)
+
+
+def _peak(x: np.ndarray) -> float:
+    return max(float(x.max()), -float(x.min()))
+
+
+def _mixture(stems: np.ndarray) -> np.ndarray:
+    """((drums + bass) + other) + vocals in float32: (4, ...) -> (...), any layout."""
+    mix = stems[0].astype(np.float32, copy=True)
+    for k in range(1, len(SOURCES)):
+        mix += stems[k]
+    return mix
+
+
+def _metadata(plan, pm, peak_target: float, raw_peak: float) -> dict:
+    r = lambda x: round(float(x), 4)  # noqa: E731
+    return {
+        "tempo": plan.tempo, "key": plan.key_name, "time_signature": "4/4", "offset": r(plan.offset),
+        "drum_style": plan.drum_style, "peak": r(peak_target), "gain_db": r(20 * np.log10(peak_target / raw_peak)),
+        "stem_gain_db": plan.stem_gain_db,
+        "sections": [{"name": s.name, "start": r(s.start), "end": r(s.end), "bars": s.bars, "energy": s.energy,
+                      "active": {k: bool(s.active[k]) for k in SOURCES}, "level_db": s.level_db}
+                     for s in plan.sections],
+        "chords": [{"start": r(c.start), "degree": c.degree, "root": c.root, "tones": list(c.tones)}
+                   for c in plan.chords],
+        "parts": [{"stem": p.stem, "role": p.role, "program": p.program, "is_drum": p.is_drum,
+                   "pan": r(p.pan), "style": p.style, "sections": list(p.sections), "level_db": p.level_db,
+                   "notes": len(inst.notes)} for p, inst in zip(plan.parts, pm.instruments)],
+    }
+
+
+# ------------------------------------------------------------------ writing
+def write_wav(path: Path, x: np.ndarray, samplerate: int = SAMPLERATE) -> None:
+    """Write (channels, time) float32 as a WAVE_FORMAT_IEEE_FLOAT file, atomically.
+
+    The same bytes as soundfile's subtype FLOAT minus libsndfile's PEAK chunk, which holds a
+    timestamp: leaving it out makes files byte-identical across runs.
+    """
+    _write_frames(Path(path), np.asarray(x).T, samplerate)
+
+
+def _write_frames(path: Path, frames: np.ndarray, samplerate: int = SAMPLERATE) -> None:
+    """write_wav for (time, channels) frames (already interleaved: no copy when C-contiguous)."""
+    x = np.ascontiguousarray(frames, dtype="<f4")
+    frames_n, channels = x.shape
+    data = memoryview(x).cast("B")
+    fmt = struct.pack("<HHIIHH", 3, channels, samplerate, samplerate * channels * 4, channels * 4, 32)
+    header = (b"RIFF" + struct.pack("<I", 4 + 8 + len(fmt) + 12 + 8 + len(data)) + b"WAVE"
+              + b"fmt " + struct.pack("<I", len(fmt)) + fmt
+              + b"fact" + struct.pack("<II", 4, frames_n)
+              + b"data" + struct.pack("<I", len(data)))
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            f.write(header)
+            f.write(data)
+
+
+def _make_track(task: dict) -> dict:
+    """Render one track and write its files; returns its metadata (runs in worker processes)."""
+    stems, meta = _render(task["seed"], task["duration"], task["split"], task["index"], task["soundfont"],
+                          SAMPLERATE)
+    out = Path(task["out"])
+    if task["split"] == "unlabeled":
+        _write_frames(out / task["path"], _mixture(stems))
+    else:
+        folder = out / task["path"]
+        folder.mkdir(parents=True, exist_ok=True)
+        for k, name in enumerate(SOURCES):
+            _write_frames(folder / f"{name}.wav", stems[k])
+        _write_frames(folder / "mixture.wav", _mixture(stems))
+    return {"name": task["name"], "split": task["split"], "index": task["index"], "path": task["path"],
+            "duration": task["duration"], **meta}
+
+
+def _setup_yaml(valid_names: list[str]) -> str:
+    """musdb 0.4.3's setup file (its configs/mus.yaml) with our validation tracks.
+
+    ``musdb.DB(root, setup_file="setup.yaml")`` opens ``os.path.join(root, setup_file)``, then with
+    ``split="train"``/``"valid"`` keeps the train/ folders not in / in ``validation_tracks``.
+    """
+    import yaml
+
+    setup = {
+        "sample_rate": float(SAMPLERATE),
+        "sources": {s: f"{s}.wav" for s in ("vocals", "drums", "bass", "other")},
+        "mixture": "mixture.wav",
+        "stem_ids": {"mixture": 0, "drums": 1, "bass": 2, "other": 3, "vocals": 4},
+        "targets": {"vocals": {"vocals": 1}, "drums": {"drums": 1}, "bass": {"bass": 1}, "other": {"other": 1},
+                    "accompaniment": {"bass": 1, "drums": 1, "other": 1},
+                    "linear_mixture": {"vocals": 1, "bass": 1, "drums": 1, "other": 1}},
+        "validation_tracks": list(valid_names),
+    }
+    return "# musdb setup file written by demucs_study.data.synth\n" + yaml.safe_dump(setup, sort_keys=False)
+
+
+def _check_positive(name: str, value, number: bool = False, allow_zero: bool = False) -> None:
+    ok_type = isinstance(value, numbers.Real) if number else isinstance(value, numbers.Integral)
+    if isinstance(value, bool) or not ok_type or not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        kind = "a positive number" if number else ("an integer >= 0" if allow_zero else "a positive integer")
+        raise ParamsError(f"{name}={value!r} must be {kind}")
+
+
+def _args(seed, train, valid, test, unlabeled, duration, soundfont) -> dict:
+    for k, v in (("seed", seed), ("train", train), ("valid", valid), ("test", test), ("unlabeled", unlabeled)):
+        _check_positive(k, v, allow_zero=True)
+    _check_positive("duration", duration, number=True)
+    if duration < 1.0:
+        raise ParamsError(f"duration={duration!r} is too short: give at least 1 second per track")
+    if train + valid + test + unlabeled == 0:
+        raise ParamsError("train, valid, test and unlabeled are all 0: ask for at least one track")
+    sf = None if soundfont is None else str(Path(soundfont).expanduser().resolve())
+    return {"seed": int(seed), "train": int(train), "valid": int(valid), "test": int(test),
+            "unlabeled": int(unlabeled), "duration": float(duration), "soundfont": sf}
+
+
+def _clean(out: Path) -> None:
+    """Remove what an earlier generation left in ``out`` (only if it was ours)."""
+    present = [g for g in GENERATED if (out / g).exists()]
+    ours = (out / MARKER).exists() or read_manifest(out) is not None
+    if present and not ours:
+        raise DatasetError(f"{out} already holds {', '.join(present)} that this generator did not write "
+                           "(no manifest.json); choose an empty or new --out folder")
+    (out / MANIFEST).unlink(missing_ok=True)
+    for g in GENERATED:
+        p = out / g
+        if p.is_dir():
+            shutil.rmtree(p)
+        elif p.exists():
+            p.unlink()
+
+
+def read_manifest(out: str | os.PathLike) -> dict | None:
+    """The manifest of a finished synthetic dataset in ``out``, or None (none, unreadable, not ours)."""
+    try:
+        m = json.loads((Path(out) / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    return m if isinstance(m, dict) and m.get("generator") == __name__ else None
+
+
+def _tasks(out: Path, args: dict, sf: Path) -> list[dict]:
+    from .synth_names import track_name, unique_names
+
+    plan = [(split, i) for split in ("train", "valid", "test", "unlabeled") for i in range(args[split])]
+    names = unique_names([track_name(track_rng(args["seed"], s, i, stream=1)) for s, i in plan])
+    tasks = []
+    for (split, i), name in zip(plan, names):
+        folder = {"train": "train", "valid": "train", "test": "test", "unlabeled": "unlabeled"}[split]
+        path = f"{folder}/{name}.wav" if split == "unlabeled" else f"{folder}/{name}"
+        tasks.append({"seed": args["seed"], "split": split, "index": i, "name": name, "path": path,
+                      "duration": args["duration"], "soundfont": str(sf), "out": str(out)})
+    return tasks
+
+
+def generate_dataset(out: str | os.PathLike, seed: int = DEFAULTS["seed"], train: int = DEFAULTS["train"],
+                     valid: int = DEFAULTS["valid"], test: int = DEFAULTS["test"],
+                     unlabeled: int = DEFAULTS["unlabeled"], duration: float = DEFAULTS["duration"],
+                     soundfont: str | os.PathLike | None = None, jobs: int = 1, progress: bool = False) -> dict:
+    """Generate the whole dataset in ``out`` (removing an earlier generation there) -> the manifest.
+
+    ``jobs`` > 1 renders tracks in that many processes; the output is the same for any ``jobs``.
+    """
+    from .synth_render import resolve_soundfont, soundfont_sha256
+
+    args = _args(seed, train, valid, test, unlabeled, duration, soundfont)
+    _check_positive("jobs", jobs)
+    sf = resolve_soundfont(args["soundfont"])
+    sha = soundfont_sha256(sf)  # also checks that tinysoundfont can load it
+    out = Path(out).expanduser().resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    _clean(out)
+    write_json(out / MARKER, {"generator": __name__, "version": GENERATOR_VERSION, "args": args})
+    tasks = _tasks(out, args, sf)
+    for folder in ("train", "test", "unlabeled"):
+        if any(t["path"].startswith(folder + "/") for t in tasks):
+            (out / folder).mkdir(exist_ok=True)
+    tracks = _run(tasks, jobs, progress)
+    valid_names = [t["name"] for t in tasks if t["split"] == "valid"]
+    with atomic_path(out / SETUP) as tmp:
+        tmp.write_text(_setup_yaml(valid_names))
+    manifest = {
+        "generator": __name__, "version": GENERATOR_VERSION, "args": args, "soundfont_sha256": sha,
+        "samplerate": SAMPLERATE, "channels": 2, "sources": list(SOURCES), "setup_file": SETUP,
+        "splits": {s: [t["name"] for t in tasks if t["split"] == s] for s in SPLIT_CODES},
+        "tracks": tracks,
+    }
+    write_json(out / MANIFEST, manifest)
+    (out / MARKER).unlink(missing_ok=True)
+    return manifest
+
+
+def _run(tasks: list[dict], jobs: int, progress: bool) -> list[dict]:
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(tasks), desc="synth tracks", unit="track", disable=not progress)
+    try:
+        if jobs == 1 or len(tasks) <= 1:
+            results = []
+            for t in tasks:
+                results.append(_make_track(t))
+                bar.update()
+            return results
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = multiprocessing.get_context("spawn")  # no fork of a parent that may hold threads (torch)
+        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx) as pool:
+            results = []
+            for r in pool.map(_make_track, tasks):
+                results.append(r)
+                bar.update()
+            return results
+    finally:
+        bar.close()
+
+
+def ensure_dataset(out: str | os.PathLike, seed: int = DEFAULTS["seed"], train: int = DEFAULTS["train"],
+                   valid: int = DEFAULTS["valid"], test: int = DEFAULTS["test"],
+                   unlabeled: int = DEFAULTS["unlabeled"], duration: float = DEFAULTS["duration"],
+                   soundfont: str | os.PathLike | None = None, jobs: int = 1, progress: bool = False) -> dict:
+    """The manifest of the dataset in ``out``: returned at once if it was made with the same arguments
+    (and generator version and SoundFont content) and its tracks are there, else the dataset is
+    (re)generated (the old generated folders removed first). ``jobs`` does not change the data."""
+    from .synth_render import resolve_soundfont, soundfont_sha256
+
+    args = _args(seed, train, valid, test, unlabeled, duration, soundfont)
+    root = Path(out).expanduser()
+    m = read_manifest(root)
+    if m is not None and m.get("version") == GENERATOR_VERSION and m.get("args") == args:
+        complete = all((root / t["path"]).exists() for t in m.get("tracks", []))
+        if complete and m.get("soundfont_sha256") == soundfont_sha256(resolve_soundfont(args["soundfont"])):
+            return m
+    return generate_dataset(out, jobs=jobs, progress=progress, **{k: v for k, v in args.items()})
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m demucs_study generate-data ...``: make (or confirm) the synthetic dataset."""
+    from ..paths import data_dir
+
+    p = argparse.ArgumentParser(prog="python -m demucs_study generate-data",
+                                description="Render the synthetic MUSDB18-HQ-layout dataset (skipped if "
+                                            "OUT/manifest.json already matches these arguments).")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default: <data dir>/synth)")
+    p.add_argument("--seed", type=int, default=DEFAULTS["seed"], help="every track derives from (seed, split, index)")
+    helps = {"train": "training tracks (in train/)", "valid": "validation tracks (in train/, named in setup.yaml)",
+             "test": "test tracks (in test/)", "unlabeled": "mixtures without stems (in unlabeled/)"}
+    for k, h in helps.items():
+        p.add_argument(f"--{k}", type=int, default=DEFAULTS[k], help=f"number of {h}")
+    p.add_argument("--duration", type=float, default=DEFAULTS["duration"], help="seconds per track")
+    p.add_argument("--soundfont", type=Path, default=None, help="a General MIDI .sf2 (default: TimGM6mb)")
+    p.add_argument("--jobs", type=int, default=1, help="worker processes")
+    a = p.parse_args(argv)
+    out = a.out if a.out is not None else data_dir() / "synth"
+    m = ensure_dataset(out, seed=a.seed, train=a.train, valid=a.valid, test=a.test, unlabeled=a.unlabeled,
+                       duration=a.duration, soundfont=a.soundfont, jobs=a.jobs, progress=sys.stderr.isatty())
+    counts = ", ".join(f"{len(v)} {k}" for k, v in m["splits"].items())
+    print(f"synthetic dataset in {Path(out).expanduser().resolve()}: {counts} ({m['args']['duration']:g} s each)")
+    return 0
