@@ -8,16 +8,15 @@ Layout (every path movable, see :mod:`demucs_study.paths`)::
 
 ``<system>`` is an experiment's name (``demucs``, ``demucs glu=False``) or a reference: ``MIX`` (the
 mixture as every estimate, SiSEC's lower bound) and ``IRM2`` (the ideal ratio mask oracle). Every step
-is resumable: a track already separated or scored is not done again.
+is resumable: a track already separated or scored is not done again. The step functions take an
+optional ``cache`` (from :func:`test_cache`) so that one step lists and checks the dataset once.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from . import paths
-from .utils import atomic_path
+from .utils import save_npy
 
 #: The reference systems computed on our own test tracks.
 REFERENCES = ("MIX", "IRM2")
@@ -41,12 +40,7 @@ def evals_dir(profile: str, system: str) -> Path:
     return paths.results_dir() / profile / "evals" / system.replace("/", "_") / "test"
 
 
-def _save(path: Path, array: np.ndarray) -> None:
-    with atomic_path(path) as tmp:
-        np.save(tmp, np.ascontiguousarray(array, dtype=np.float32))
-
-
-def separate_test_set(params: dict, progress: bool = False) -> Path:
+def separate_test_set(params: dict, progress: bool = False, cache=None) -> Path:
     """Separate every test track with the experiment's best model (``separate`` parameters: shifts,
     split, segment, overlap; seed = the experiment's seed). Tracks already separated are kept."""
     import torch
@@ -55,7 +49,7 @@ def separate_test_set(params: dict, progress: bool = False) -> Path:
     from .separate import apply_model
     from .train import best_model_path
 
-    cache = test_cache(params)
+    cache = test_cache(params) if cache is None else cache
     out = estimates_dir(params["profile"], params["experiment"])
     todo = [t for t in cache.tracks("test") if not (out / f"{t.name}.npy").is_file()]
     if not todo:
@@ -68,17 +62,17 @@ def separate_test_set(params: dict, progress: bool = False) -> Path:
                               split=bool(sep.get("split", True)), segment=sep.get("segment"),
                               overlap=float(sep.get("overlap", 0.25)), seed=int(params.get("seed", 0)),
                               progress=progress)
-            _save(out / f"{t.name}.npy", est)
+            save_npy(out / f"{t.name}.npy", est)
     return out
 
 
-def reference_estimates(params: dict, system: str) -> Path:
+def reference_estimates(params: dict, system: str, cache=None) -> Path:
     """Write the estimates of a reference system (``MIX`` or ``IRM2``) for every test track."""
     from .oracles import ideal_ratio_mask, mixture_estimates
 
     if system not in REFERENCES:
         raise ValueError(f"unknown reference system {system!r}; known: {', '.join(REFERENCES)}")
-    cache = test_cache(params)
+    cache = test_cache(params) if cache is None else cache
     out = estimates_dir(params["profile"], system)
     for t in cache.tracks("test"):
         path = out / f"{t.name}.npy"
@@ -86,18 +80,18 @@ def reference_estimates(params: dict, system: str) -> Path:
             continue
         mix = t.mixture(mmap=False)
         est = mixture_estimates(mix) if system == "MIX" else ideal_ratio_mask(mix, t.stems(mmap=False), power=2)
-        _save(path, est)
+        save_npy(path, est)
     return out
 
 
-def score_system(params: dict, system: str, jobs: int | None = None, progress: bool = False) -> Path:
+def score_system(params: dict, system: str, jobs: int | None = None, progress: bool = False, cache=None) -> Path:
     """museval every test track of ``system`` (whose estimates exist) into ``evals_dir``; resumable.
 
     A track's JSON is kept only if it is newer than its estimates: an interrupted evaluation resumes,
     while a fresh separation (a re-run of the committed study on a new machine) is scored again."""
     from .evaluation.jobs import TrackTask, evaluate_tracks
 
-    cache = test_cache(params)
+    cache = test_cache(params) if cache is None else cache
     est = estimates_dir(params["profile"], system)
     tasks = [TrackTask(name=t.name, references=str(t.dir / "stems.npy"), estimates=str(est / f"{t.name}.npy"))
              for t in cache.tracks("test")]
@@ -112,16 +106,17 @@ def score_system(params: dict, system: str, jobs: int | None = None, progress: b
 
 def evaluate_experiment(params: dict, jobs: int | None = None, progress: bool = False) -> Path:
     """Separate the test set with the trained experiment and score it. Returns its evals folder."""
-    separate_test_set(params, progress=progress)
-    return score_system(params, params["experiment"], jobs, progress)
+    cache = test_cache(params)
+    separate_test_set(params, progress=progress, cache=cache)
+    return score_system(params, params["experiment"], jobs, progress, cache=cache)
 
 
 def evaluate_references(params: dict, jobs: int | None = None, progress: bool = False) -> dict[str, Path]:
     """Compute and score the reference systems (MIX, IRM2) on the test set."""
-    out = {}
+    cache, out = test_cache(params), {}
     for system in REFERENCES:
-        reference_estimates(params, system)
-        out[system] = score_system(params, system, jobs, progress)
+        reference_estimates(params, system, cache=cache)
+        out[system] = score_system(params, system, jobs, progress, cache=cache)
     return out
 
 

@@ -47,6 +47,19 @@ def write_json(path: str | os.PathLike, obj: Any, indent: int = 1) -> None:
         tmp.write_text(json.dumps(obj, indent=indent, sort_keys=False) + "\n")
 
 
+def save_npy(path: str | os.PathLike, array) -> None:
+    """``np.save`` of ``array`` as contiguous float32, atomically (the temp name ends in .npy)."""
+    with atomic_path(path) as tmp:
+        np.save(tmp, np.ascontiguousarray(array, dtype=np.float32))
+
+
+def mono_stats(x) -> tuple[float, float]:
+    """Mean and population std (ddof=0) of the mono mixture ``x.mean(0)`` of ``x`` (channels, time), in
+    float64: the per-track normalisation statistics of the original Demucs."""
+    mono = np.asarray(x, dtype=np.float64).mean(axis=0)
+    return float(mono.mean()), float(mono.std())
+
+
 def read_json(path: str | os.PathLike) -> Any:
     return json.loads(Path(path).read_text())
 

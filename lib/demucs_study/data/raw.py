@@ -28,7 +28,7 @@ import numpy as np
 
 from .. import SAMPLERATE, paths
 from ..errors import DatasetError
-from ..utils import atomic_path, read_json, write_json
+from ..utils import mono_stats, read_json, save_npy, write_json
 from .musdb import SPLITS, TrackInfo, list_tracks
 
 CACHE_VERSION = 1
@@ -53,12 +53,6 @@ def source_key(files, samplerate: int) -> dict:
         st = Path(f).stat()
         out.append([Path(f).name, st.st_size, st.st_mtime_ns])
     return {"files": out, "samplerate": int(samplerate), "version": CACHE_VERSION}
-
-
-def save_npy(path: Path, array: np.ndarray) -> None:
-    """``np.save`` through :func:`~demucs_study.utils.atomic_path` (the temp name ends in .npy)."""
-    with atomic_path(path) as tmp:
-        np.save(tmp, np.ascontiguousarray(array, dtype=np.float32))
 
 
 @dataclass(frozen=True)
@@ -115,12 +109,12 @@ class RawCache:
             except ValueError:
                 pass  # a damaged stats file: decode again
         mix, stems, sr = info.load(samplerate=self.samplerate)
-        mono = mix.astype(np.float64).mean(axis=0)
+        mean, std = mono_stats(mix)
         save_npy(folder / "mixture.npy", mix)
         save_npy(folder / "stems.npy", stems)
         write_json(stats_path, {
             "name": info.name, "subset": info.subset, "length": int(mix.shape[-1]), "samplerate": int(sr),
-            "mean": float(mono.mean()), "std": float(mono.std()), "source": key,
+            "mean": mean, "std": std, "source": key,
         })
         return f"{info.subset}/{info.name}", True
 

@@ -18,9 +18,9 @@ import torch
 
 from .. import SAMPLERATE, paths
 from ..errors import DatasetError, ParamsError
-from ..utils import read_json, write_json
+from ..utils import mono_stats, read_json, save_npy, write_json
 from .datasets import normalize
-from .raw import root_id, save_npy, source_key
+from .raw import root_id, source_key
 
 #: File name suffixes taken as audio (anything ffmpeg or libsndfile reads).
 AUDIO_SUFFIXES = frozenset({
@@ -102,9 +102,9 @@ class UnlabeledAudio(torch.utils.data.Dataset):
             except ValueError:
                 pass
         x, _ = read_audio(file, samplerate=self.samplerate, channels=2)  # AudioError names the file
-        mono = x.astype(np.float64).mean(axis=0)
+        mean, std = mono_stats(x)
         stats = {"file": rel, "length": int(x.shape[-1]), "samplerate": self.samplerate,
-                 "mean": float(mono.mean()), "std": float(mono.std()), "source": key}
+                 "mean": mean, "std": std, "source": key}
         save_npy(array, x)
         write_json(stats_path, stats)
         return _Entry(file, array, stats["length"], stats["mean"], stats["std"])
