@@ -11,7 +11,7 @@ import sys
 from .errors import StudyError
 
 COMMANDS = {
-    "generate-data": ("demucs_study.data.synth", "render the synthetic MUSDB-layout dataset"),
+    "generate-data": ("demucs_study.data.synth.cli", "render the synthetic MUSDB-layout dataset"),
     "train": ("demucs_study.train", "train an experiment from a params YAML (resumes if interrupted)"),
     "separate": ("demucs_study.separate", "separate audio files into drums, bass, other, vocals"),
     "evaluate": ("demucs_study.evaluate", "museval BSSEval v4 of an experiment on the test tracks"),

@@ -1,7 +1,7 @@
 """Demucs, the waveform model released with "Music Source Separation in the Waveform Domain"
 (Defossez et al., arXiv 1911.13254, Nov 2019), the reference model of this study.
 
-Architecture (facts from /work/shared/docs/paper.md, "Model"): a U-Net on waveforms with no
+Architecture (docs/paper.md, section "Model"): a U-Net on waveforms with no
 normalisation and no padding. ``depth`` encoder blocks (strided conv + ReLU, then a 1x1 "rewrite"
 conv + GLU), a bidirectional LSTM over time at the bottleneck, ``depth`` decoder blocks (add the
 centre-trimmed skip, a ``context`` conv + GLU, a transposed strided conv + ReLU, no activation in
@@ -17,6 +17,7 @@ from torch import nn
 
 from .. import SAMPLERATE, SOURCES
 from ..errors import ParamsError
+from .base import Separator
 from .utils import capture_init, center_trim
 
 
@@ -70,7 +71,7 @@ def source_names(sources: int | Sequence[str]) -> list[str]:
     return names
 
 
-class Demucs(nn.Module):
+class Demucs(Separator):
     """The Demucs waveform separator (arXiv 1911.13254), with the ablation switches of the paper.
 
     Args (defaults: the class defaults of the Nov 2019 release; its training runs used channels=100):

@@ -180,6 +180,7 @@ def apply_model(model, mix, shifts: int = 0, split: bool = True, segment: float 
     except (StopIteration, AttributeError):
         device, dtype = torch.device("cpu"), torch.float32
 
+    run = getattr(model, "separate", model)   # models.base.Separator.separate: waveforms at the mixture rate
     generator = torch.Generator().manual_seed(int(seed))
     max_shift = int(MAX_SHIFT_SECONDS * samplerate)
     offsets = (torch.randint(0, max(max_shift, 1), (int(shifts),), generator=generator).tolist() if shifts else [0])
@@ -206,7 +207,7 @@ def apply_model(model, mix, shifts: int = 0, split: bool = True, segment: float 
                     pad_left = (padded - size) // 2
                     window = _normalised_window(source, begin - pad_left, begin - pad_left + padded,
                                                 mean, std, device).to(dtype)
-                    estimate = model(window[None])
+                    estimate = run(window[None])
                     if estimate.dim() != 4 or estimate.shape[0] != 1 or estimate.shape[2] != source.shape[0]:
                         raise ValueError(f"the model mapped (1, {source.shape[0]}, {padded}) to "
                                          f"{tuple(estimate.shape)}; expected (1, sources, {source.shape[0]}, time)")

@@ -32,7 +32,9 @@ def train_step(model, stems: torch.Tensor, augment, optimizer, loss_fn, length: 
     stems = center_trim(stems, length)
     mix = stems.sum(dim=1)
     estimate = model(mix)
-    loss = loss_fn(estimate, center_trim(stems, estimate))
+    module = getattr(model, "module", model)   # the model itself under DistributedDataParallel
+    target = module.target(stems, estimate) if hasattr(module, "target") else center_trim(stems, estimate)
+    loss = loss_fn(estimate, target)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()

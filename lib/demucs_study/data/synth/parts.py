@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .synth_plan import Part, SongPlan
+from .plan import Part, SongPlan
 
 # General MIDI percussion keys (channel 10).
 KICK, RIM, SNARE, CLAP, SNARE2, CHH, PHH, OHH, CRASH, RIDE, TAMB, CRASH2, SHAKER = (

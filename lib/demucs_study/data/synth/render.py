@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DatasetError
+from ...errors import DatasetError
 
 _SOUNDFONT_BYTES: dict[str, bytes] = {}
 #: Level ramps at section boundaries (s): short enough to keep sections distinct, long enough not to click.
@@ -155,7 +155,7 @@ def render_stems(plan, pm, stems: np.ndarray, path: Path, samplerate: int) -> np
     Each part is brought to REFERENCE_RMS over the sections it plays in, shifted by its
     ``level_db``, and added to its stem; so a quiet preset does not vanish behind a loud one.
     """
-    from .. import SOURCES
+    from ... import SOURCES
 
     n = stems.shape[1]
     bounds = _bounds(plan, n, samplerate)
@@ -179,7 +179,7 @@ def level_stems(plan, raw: np.ndarray, samplerate: int, path: Path) -> np.ndarra
     Each stem is brought to REFERENCE_RMS over its active sections, then gets the song's stem gain
     and per-section gains (dB); inactive sections become exact zeros (after a RAMP fade).
     """
-    from .. import SOURCES
+    from ... import SOURCES
 
     n = raw.shape[1]
     bounds = _bounds(plan, n, samplerate)

@@ -13,12 +13,10 @@ the mixture file equals the float32 sum of the stem files. One gain per track ke
 peak below 0.99. Each track's audio depends only on (seed, split, index): not on ``jobs`` nor on
 how many tracks the other splits hold (only a rare name clash gets a " II" suffix in order).
 
-CLI: ``python -m demucs_study generate-data --out DIR --seed N --train N --valid N --test N
---unlabeled N --duration SECONDS [--soundfont PATH] [--jobs N]``.
+The command line is in :mod:`.cli` (``python -m demucs_study generate-data``).
 """
 from __future__ import annotations
 
-import argparse
 import json
 import numbers
 import os
@@ -29,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import SAMPLERATE, SOURCES
-from ..errors import DatasetError, ParamsError
-from ..utils import atomic_path, write_json
+from ... import SAMPLERATE, SOURCES
+from ...errors import DatasetError, ParamsError
+from ...utils import atomic_path, write_json
 
 #: Bump whenever the audio or the metadata for the same arguments changes: datasets are regenerated.
 GENERATOR_VERSION = "1"
@@ -66,9 +64,9 @@ def render_song(seed: int, duration: float, *, split: str = "train", index: int 
 
 def _render(seed, duration, split, index, soundfont, samplerate):
     """render_song in the frames layout: stems (4, T, 2) float32 (interleaved, as WAV stores them)."""
-    from .synth_parts import build_midi
-    from .synth_plan import plan_song
-    from .synth_render import level_stems, render_stems, resolve_soundfont
+    from .parts import build_midi
+    from .plan import plan_song
+    from .render import level_stems, render_stems, resolve_soundfont
 
     if split not in SPLIT_CODES:
         raise ParamsError(f"split {split!r} is not one of {sorted(SPLIT_CODES)}")
@@ -230,7 +228,7 @@ def read_manifest(out: str | os.PathLike) -> dict | None:
 
 
 def _tasks(out: Path, args: dict, sf: Path) -> list[dict]:
-    from .synth_names import track_name, unique_names
+    from .names import track_name, unique_names
 
     plan = [(split, i) for split in ("train", "valid", "test", "unlabeled") for i in range(args[split])]
     names = unique_names([track_name(track_rng(args["seed"], s, i, stream=1)) for s, i in plan])
@@ -251,7 +249,7 @@ def generate_dataset(out: str | os.PathLike, seed: int = DEFAULTS["seed"], train
 
     ``jobs`` > 1 renders tracks in that many processes; the output is the same for any ``jobs``.
     """
-    from .synth_render import resolve_soundfont, soundfont_sha256
+    from .render import resolve_soundfont, soundfont_sha256
 
     args = _args(seed, train, valid, test, unlabeled, duration, soundfont)
     _check_positive("jobs", jobs)
@@ -312,7 +310,7 @@ def ensure_dataset(out: str | os.PathLike, seed: int = DEFAULTS["seed"], train: 
     """The manifest of the dataset in ``out``: returned at once if it was made with the same arguments
     (and generator version and SoundFont content) and its tracks are there, else the dataset is
     (re)generated (the old generated folders removed first). ``jobs`` does not change the data."""
-    from .synth_render import resolve_soundfont, soundfont_sha256
+    from .render import resolve_soundfont, soundfont_sha256
 
     args = _args(seed, train, valid, test, unlabeled, duration, soundfont)
     root = Path(out).expanduser()
@@ -322,28 +320,3 @@ def ensure_dataset(out: str | os.PathLike, seed: int = DEFAULTS["seed"], train: 
         if complete and m.get("soundfont_sha256") == soundfont_sha256(resolve_soundfont(args["soundfont"])):
             return m
     return generate_dataset(out, jobs=jobs, progress=progress, **{k: v for k, v in args.items()})
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m demucs_study generate-data ...``: make (or confirm) the synthetic dataset."""
-    from ..paths import data_dir
-
-    p = argparse.ArgumentParser(prog="python -m demucs_study generate-data",
-                                description="Render the synthetic MUSDB18-HQ-layout dataset (skipped if "
-                                            "OUT/manifest.json already matches these arguments).")
-    p.add_argument("--out", type=Path, default=None, help="output folder (default: <data dir>/synth)")
-    p.add_argument("--seed", type=int, default=DEFAULTS["seed"], help="every track derives from (seed, split, index)")
-    helps = {"train": "training tracks (in train/)", "valid": "validation tracks (in train/, named in setup.yaml)",
-             "test": "test tracks (in test/)", "unlabeled": "mixtures without stems (in unlabeled/)"}
-    for k, h in helps.items():
-        p.add_argument(f"--{k}", type=int, default=DEFAULTS[k], help=f"number of {h}")
-    p.add_argument("--duration", type=float, default=DEFAULTS["duration"], help="seconds per track")
-    p.add_argument("--soundfont", type=Path, default=None, help="a General MIDI .sf2 (default: TimGM6mb)")
-    p.add_argument("--jobs", type=int, default=1, help="worker processes")
-    a = p.parse_args(argv)
-    out = a.out if a.out is not None else data_dir() / "synth"
-    m = ensure_dataset(out, seed=a.seed, train=a.train, valid=a.valid, test=a.test, unlabeled=a.unlabeled,
-                       duration=a.duration, soundfont=a.soundfont, jobs=a.jobs, progress=sys.stderr.isatty())
-    counts = ", ".join(f"{len(v)} {k}" for k, v in m["splits"].items())
-    print(f"synthetic dataset in {Path(out).expanduser().resolve()}: {counts} ({m['args']['duration']:g} s each)")
-    return 0
