@@ -46,7 +46,7 @@ RESULTS_ROOT := $(or $(DEMUCS_STUDY_RESULTS),results)
 RESULTS := $(RESULTS_ROOT)/$(PROFILE)
 DONE := $(RESULTS)/.done
 EXPERIMENTS ?= $(sort $(filter-out defaults data,$(basename $(notdir $(wildcard params/$(PROFILE)/*.yaml)))))
-NB = $(PY) -m demucs_study run-notebook --profile $(PROFILE)
+NB = $(PY) -m demucs_study run-notebook
 
 $(DONE)/01_data: $(ENV_STAMP) notebooks/01_data.ipynb params/$(PROFILE)/data.yaml | ffmpeg
 	$(NB) notebooks/01_data.ipynb params/$(PROFILE)/data.yaml --output 01_data --stamp $@

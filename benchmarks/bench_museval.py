@@ -3,7 +3,7 @@
 Renders a few synthetic 4-stem stereo tracks (band-limited noise, harmonic tones, drum-like
 bursts; estimates = attenuated stem + leakage of the other stems + noise, like a separator's
 output), writes them as wav in the MUSDB layout, and evaluates them through
-``demucs_study.evaluate.evaluate_tracks`` with ``jobs=1`` and ``jobs=2``. Writes seconds per
+``demucs_study.evaluation.jobs.evaluate_tracks`` with ``jobs=1`` and ``jobs=2``. Writes seconds per
 track-minute and the speed-up to ``benchmarks/bench_museval.json``.
 
     python benchmarks/bench_museval.py [--tracks 4] [--seconds 30] [--jobs 2]
@@ -81,7 +81,8 @@ def write_dataset(root: Path, tracks: int, seconds: float) -> None:
 
 
 def timed(tasks, out: Path, jobs: int) -> dict:
-    from demucs_study.evaluate import aggregate, evaluate_tracks, track_scores_from_json
+    from demucs_study.evaluation.aggregate import aggregate, track_scores_from_json
+    from demucs_study.evaluation.jobs import evaluate_tracks
 
     before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
@@ -105,7 +106,7 @@ def main() -> int:
 
     from museval.version import _version as museval_version
 
-    from demucs_study.evaluate import tasks_from_folders
+    from demucs_study.evaluation.jobs import tasks_from_folders
 
     load_before = os.getloadavg()
     minutes = args.tracks * args.seconds / 60
@@ -121,7 +122,7 @@ def main() -> int:
         run["cpu_seconds_per_track_minute"] = round(run["cpu_seconds"] / minutes, 2)
     result = {
         "what": "museval BSSEval v4 (win = hop = 1 s, 4 stereo stems together) through "
-                "demucs_study.evaluate.evaluate_tracks, wav files in and JSON out",
+                "demucs_study.evaluation.jobs.evaluate_tracks, wav files in and JSON out",
         "tracks": args.tracks, "seconds_per_track": args.seconds, "samplerate": SR,
         "serial": runs[0], "parallel": runs[1],
         "speedup": round(runs[0]["wall_seconds"] / runs[1]["wall_seconds"], 2),

@@ -1,6 +1,6 @@
 """Peak memory and time of separating long tracks: chunked (split=True) vs in one piece (split=False).
 
-Claim checked: with ``split=True`` the memory :func:`demucs_study.separate.apply_model` needs beyond
+Claim checked: with ``split=True`` the memory :func:`demucs_study.separation.apply.apply_model` needs beyond
 its input and output buffers is bounded by the chunk size (10 s by default), whatever the track
 length; with ``split=False`` the model's activations grow with the track.
 
@@ -88,7 +88,7 @@ def measure_demucs_study(args) -> dict:
     import torch
 
     from demucs_study.models import Demucs
-    from demucs_study.separate import apply_model
+    from demucs_study.separation.apply import apply_model
 
     torch.manual_seed(0)
     model = Demucs(channels=args.channels).eval()

@@ -2,8 +2,8 @@
 import pytest
 import torch
 
-from demucs_study.augment import (FlipChannels, FlipSign, Remix, Shift, generator_states,
-                                  make_augmentations, set_generator_states)
+from demucs_study.augment import FlipChannels, FlipSign, Remix, Shift, generators_of, make_augmentations
+from demucs_study.training import rng
 from demucs_study.errors import ParamsError
 
 
@@ -125,10 +125,10 @@ def test_seeded_pipelines_reproduce_and_states_resume():
     assert torch.equal(out_a, b(wav))
     assert not torch.equal(out_a, c(wav))
     # Saving and restoring the generator states continues the same random stream.
-    states = generator_states(a)
-    assert set(states) == {"0", "1", "2", "3"}
+    saved = rng.capture(generators_of(a))
+    assert set(saved["generators"]) == {"0", "1", "2", "3"}
     expected = a(wav)
-    set_generator_states(c, states)
+    rng.restore(saved, generators_of(c))
     assert torch.equal(c(wav), expected)
 
 

@@ -1,8 +1,6 @@
 """demucs_study.data.musdb: layouts, splits (wav with setup.yaml, .stem.mp4 with musdb's list), checks."""
 from __future__ import annotations
 
-import sys
-import types
 
 import numpy as np
 import pytest
@@ -11,7 +9,7 @@ import yaml
 
 from demucs_study import SOURCES
 from demucs_study.data import musdb as mdb
-from demucs_study.errors import DatasetError, ParamsError
+from demucs_study.errors import DatasetError
 from fakedata import (STEM_TEST, STEM_TRAIN, STEM_VALID, WAV_TEST, WAV_TRAIN, WAV_VALID, fake_stems,
                       make_stem_dataset, make_wav_dataset, write_wav_track)
 
@@ -200,33 +198,3 @@ def test_split_errors(tmp_path, wav_root):
         mdb.list_tracks(tmp_path, "valid")
     with pytest.raises(DatasetError, match=r"has no test/ folder"):
         mdb.list_tracks(tmp_path, "test")
-
-
-def test_resolve_root(tmp_path, monkeypatch, wav_root):
-    calls = []
-
-    def ensure_dataset(out, **kwargs):
-        calls.append((out, kwargs))
-        make_wav_dataset(out, train=("A - a",), valid=(), test=("B - b",), seconds=0.05)
-        return {}
-
-    monkeypatch.setitem(sys.modules, "demucs_study.data.synth", types.SimpleNamespace(ensure_dataset=ensure_dataset))
-    monkeypatch.setenv("DEMUCS_STUDY_DATA", str(tmp_path / "data"))
-    monkeypatch.delenv("MUSDB_ROOT", raising=False)
-    synth = {"seed": 1, "train": 1, "valid": 0, "test": 1, "unlabeled": 0, "duration": 0.05}
-    # 1. dataset.root wins
-    assert mdb.resolve_root({"root": str(wav_root[0]), "synth": synth}, "smoke") == wav_root[0]
-    with pytest.raises(DatasetError, match=r"dataset folder .*missing does not exist"):
-        mdb.resolve_root({"root": str(tmp_path / "missing"), "synth": synth}, "smoke")
-    # 2. then $MUSDB_ROOT
-    monkeypatch.setenv("MUSDB_ROOT", str(wav_root[0]))
-    assert mdb.resolve_root({"root": None, "synth": synth}, "smoke") == wav_root[0]
-    assert calls == []
-    # 3. else the synthetic set of the profile, generated on demand
-    monkeypatch.delenv("MUSDB_ROOT")
-    out = mdb.resolve_root({"root": None, "synth": synth}, "smoke")
-    assert out == tmp_path / "data" / "synth-smoke"
-    assert calls == [(out, synth)]
-    assert mdb.detect_layout(out) == "wav"
-    with pytest.raises(ParamsError, match="dataset.synth is missing"):
-        mdb.resolve_root({"root": None}, "smoke")

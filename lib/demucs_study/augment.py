@@ -1,13 +1,13 @@
 """Training-time augmentations of a batch of stems ``(batch, sources, channels, time)``.
 
 The four augmentations of the released Demucs runs, in the order they are applied
-(/work/shared/docs/paper.md, "Training"): per-source sign flip, per-source left/right swap,
+(docs/paper.md, section "Training"): per-source sign flip, per-source left/right swap,
 per-source random time shift (a crop of a window ``shift`` samples longer), and remix across
 batch items within groups. The training mixture is then re-made as the sum of the augmented
 sources (by the caller).
 
 Each module draws from its own ``torch.Generator`` (attribute ``generator``), so a run is
-reproducible and the generator state can be checkpointed (:func:`generator_states`). Random
+reproducible and the generator state can be checkpointed (:func:`generators_of`). Random
 numbers are drawn on the CPU and moved to the batch's device. In ``eval()`` mode every module
 is the identity, except :class:`Shift`, which crops to the same output length as in training.
 """
@@ -173,15 +173,7 @@ def make_augmentations(shift: int = 0, flip: bool = True, remix_group: int = 0,
     return nn.Sequential(*modules)
 
 
-def generator_states(module: nn.Module) -> dict[str, torch.Tensor]:
-    """The generator state of every augmentation inside ``module``, keyed by submodule name."""
-    return {name: sub.generator.get_state() for name, sub in module.named_modules() if isinstance(sub, _Augment)}
-
-
-def set_generator_states(module: nn.Module, states: dict[str, torch.Tensor]) -> None:
-    """Restore states from :func:`generator_states` (e.g. when resuming from a checkpoint)."""
-    subs = {name: sub for name, sub in module.named_modules() if isinstance(sub, _Augment)}
-    if set(subs) != set(states):
-        raise ValueError(f"augmentation states for {sorted(states)} do not match the modules {sorted(subs)}")
-    for name, state in states.items():
-        subs[name].generator.set_state(state)
+def generators_of(module: nn.Module) -> dict[str, torch.Generator]:
+    """The ``torch.Generator`` of every augmentation inside ``module``, keyed by submodule name (what a
+    checkpoint captures with ``training.rng.capture`` and puts back with ``training.rng.restore``)."""
+    return {name: sub.generator for name, sub in module.named_modules() if isinstance(sub, _Augment)}

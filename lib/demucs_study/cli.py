@@ -1,7 +1,8 @@
-"""``python -m demucs_study <command> ...``: one entry point, each command lives in its own module.
+"""``python -m demucs_study <command> ...``: one entry point for every command.
 
-Each module named below defines ``main(argv: list[str]) -> int``; it is imported only when its
-command runs, so ``--help`` stays fast and nothing is imported at start-up that is not needed.
+Each command's code lives in the package of its concern, in that package's ``cli.py``, as a function
+named after the command (``train`` -> ``demucs_study.training.cli:train``) that takes ``argv`` and
+returns the exit code. It is imported only when its command runs, so ``--help`` stays fast.
 """
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ import sys
 
 from .errors import StudyError
 
+#: command -> ("module:function", one line of help).
 COMMANDS = {
-    "generate-data": ("demucs_study.data.synth.cli", "render the synthetic MUSDB-layout dataset"),
-    "train": ("demucs_study.train", "train an experiment from a params YAML (resumes if interrupted)"),
-    "separate": ("demucs_study.separate", "separate audio files into drums, bass, other, vocals"),
-    "evaluate": ("demucs_study.evaluate", "museval BSSEval v4 of an experiment on the test tracks"),
-    "table": ("demucs_study.reporting.tables", "build the comparison tables from per-track results"),
-    "run-notebook": ("demucs_study.reporting.runner", "execute a notebook with papermill for a profile"),
+    "generate-data": ("demucs_study.data.synth.cli:generate_data", "render the synthetic MUSDB-layout dataset"),
+    "train": ("demucs_study.training.cli:train", "train an experiment from a params YAML (resumes if interrupted)"),
+    "separate": ("demucs_study.separation.cli:separate", "separate audio files into drums, bass, other, vocals"),
+    "evaluate": ("demucs_study.evaluation.cli:evaluate", "BSSEval v4 (SiSEC 2018) of separated tracks, one JSON each"),
+    "table": ("demucs_study.reporting.cli:table", "build the comparison tables from per-track results"),
+    "run-notebook": ("demucs_study.reporting.cli:run_notebook", "execute a notebook with papermill for a profile"),
 }
 
 
@@ -24,6 +26,12 @@ def usage() -> str:
     lines = ["usage: python -m demucs_study <command> [options]", "", "commands:"]
     lines += [f"  {name:<14} {help_}" for name, (_, help_) in COMMANDS.items()]
     return "\n".join(lines)
+
+
+def command(name: str):
+    """The function of command ``name`` (imports its module)."""
+    module, function = COMMANDS[name][0].split(":")
+    return getattr(importlib.import_module(module), function)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,9 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     if name not in COMMANDS:
         print(f"error: unknown command {name!r}\n\n{usage()}", file=sys.stderr)
         return 2
-    module = importlib.import_module(COMMANDS[name][0])
     try:
-        return int(module.main(rest) or 0)
+        return int(command(name)(rest) or 0)
     except StudyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -1,8 +1,10 @@
 """Parameters: one YAML per experiment, on top of its profile's ``defaults.yaml``.
 
-``params/<profile>/data.yaml`` defines the profile's dataset (the data step depends on it alone);
-``params/<profile>/defaults.yaml`` holds every other key of the profile's protocol. An experiment file
-in the same folder (``params/quick/demucs.yaml``) sets ``name`` and only the keys it changes;
+``params/defaults.yaml`` holds every key, with the values of the released protocol (arXiv
+1911.13254); ``params/<profile>/defaults.yaml`` holds only what a profile changes (sizes and budgets for
+a CPU); ``params/<profile>/data.yaml`` defines the profile's dataset (the data step depends on it
+alone). An experiment file in the profile's folder (``params/quick/demucs.yaml``) sets ``name`` and
+only the keys it changes;
 ``--set key=value`` on the command line changes more. The experiment's name is its base name
 followed by every leaf that differs from the profile defaults, e.g. ``demucs glu=False`` (as in
 the original Demucs, where runs are named by their non-default flags). The name keys the run
@@ -24,7 +26,7 @@ DEFAULTS_FILE = "defaults.yaml"
 DATA_FILE = "data.yaml"
 #: Keys that never enter an experiment name (they do not change what is learnt).
 NAME_EXCLUDED = ("name", "model", "profile", "dataset.root", "dataset.synth.jobs", "train.workers", "eval.jobs",
-                 "separate.jobs")
+                 "eval.backend", "report.extra_data")
 
 
 def _read_yaml(path: Path) -> dict:
@@ -114,34 +116,79 @@ def experiment_name(params: dict, defaults: dict) -> str:
     return " ".join(parts)
 
 
-def load_params(path: str | Path, overrides: Iterable[str] = ()) -> dict:
-    """Load an experiment's parameters: profile defaults and dataset, then the file, then ``overrides``.
+def profile_defaults(folder: Path) -> dict:
+    """The defaults of the profile in ``folder``: the shared ``params/defaults.yaml`` (every key,
+    with the values of the released protocol) updated by ``<folder>/defaults.yaml`` (only what the
+    profile changes; unknown keys are errors), plus ``dataset`` from ``<folder>/data.yaml`` and
+    ``profile`` = the folder's name. Without a shared file, the profile file alone holds every key."""
+    shared_path, own_path, data_path = folder.parent / DEFAULTS_FILE, folder / DEFAULTS_FILE, folder / DATA_FILE
+    defaults = _read_yaml(shared_path) if shared_path.is_file() else {}
+    if own_path.is_file():
+        defaults = _merge(defaults, _read_yaml(own_path), f"{own_path}: ", strict=bool(defaults))
+    if data_path.is_file():
+        defaults["dataset"] = _read_yaml(data_path).get("dataset", {})
+    defaults["profile"] = folder.name
+    defaults.setdefault("name", "experiment")
+    return defaults
 
-    Returns the merged mapping with ``profile`` (the folder name), ``name`` (the base name) and
-    ``experiment`` (the full name from :func:`experiment_name`). Unknown keys are errors.
-    ``data.yaml`` itself loads alone (the dataset step does not depend on training parameters).
+
+def display_path(path: Path) -> str:
+    """``path`` relative to the repository when it is inside it (what committed files record), else as given."""
+    from .paths import repo_root
+
+    resolved = Path(path).resolve()
+    return str(resolved.relative_to(repo_root())) if resolved.is_relative_to(repo_root()) else str(path)
+
+
+def load_params(path: str | Path, overrides: Iterable[str] = ()) -> dict:
+    """Load an experiment's parameters: the profile's defaults (:func:`profile_defaults`), then the
+    file, then ``overrides``.
+
+    Returns the merged mapping with ``profile`` (the folder name), ``name`` (the base name),
+    ``experiment`` (the full name from :func:`experiment_name`) and ``params_file`` (repo-relative).
+    Unknown keys are errors. ``data.yaml`` itself loads alone (the dataset step does not depend on
+    training parameters); so does the profile's ``defaults.yaml`` (an experiment that changes nothing).
     """
     path = Path(path)
     folder = path.parent
-    defaults_path, data_path = folder / DEFAULTS_FILE, folder / DATA_FILE
     if path.name == DATA_FILE:
         defaults = {"profile": folder.name, "name": "data", **_read_yaml(path)}
         own: dict = {}
     else:
-        defaults = _read_yaml(defaults_path) if defaults_path.is_file() else {}
-        if data_path.is_file():
-            defaults["dataset"] = _read_yaml(data_path).get("dataset", {})
-        own = _read_yaml(path) if path.resolve() != defaults_path.resolve() else {}
-    defaults.setdefault("profile", folder.name)
-    defaults.setdefault("name", "experiment")
-    strict = bool(defaults_path.is_file()) or path.name == DATA_FILE
+        defaults = profile_defaults(folder)
+        own = _read_yaml(path) if path.name != DEFAULTS_FILE else {}
+    strict = path.name == DATA_FILE or any(f.is_file() for f in (folder.parent / DEFAULTS_FILE, folder / DEFAULTS_FILE))
     params = _merge(defaults, own, "", strict)
     for text in overrides:
         params = _merge(params, parse_override(text), "", strict)
     params["name"] = params.get("name") or path.stem
     params["experiment"] = experiment_name(params, defaults)
-    params["params_file"] = str(path)
+    params["params_file"] = display_path(path)
     return params
+
+
+def profile_experiments(profile: str, params_root: Path | None = None) -> list[dict]:
+    """The parameters of every experiment of a profile: each ``params/<profile>/*.yaml`` but
+    ``defaults.yaml`` and ``data.yaml``, sorted by file name (the Makefile's list)."""
+    from .paths import params_dir
+
+    folder = Path(params_root or params_dir()) / profile
+    if not folder.is_dir():
+        raise ParamsError(f"no parameter folder {folder}: profiles are the folders of params/")
+    files = sorted(p for p in folder.glob("*.yaml") if p.name not in (DEFAULTS_FILE, DATA_FILE))
+    return [load_params(p) for p in files]
+
+
+def require(params: dict, dotted: str):
+    """The value of the parameter ``dotted`` (``"train.lr"``); a :class:`ParamsError` naming the params
+    file if it is missing."""
+    node = params
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise ParamsError(f"parameter {dotted} is missing from {params.get('params_file', 'the parameters')}; "
+                              "every key of params/defaults.yaml is needed")
+        node = node[part]
+    return node
 
 
 def params_hash(params: dict) -> str:

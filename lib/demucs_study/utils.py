@@ -53,11 +53,25 @@ def save_npy(path: str | os.PathLike, array) -> None:
         np.save(tmp, np.ascontiguousarray(array, dtype=np.float32))
 
 
+#: Samples per block in :func:`mono_stats` (bounds its memory on long tracks).
+STATS_BLOCK = 1 << 18
+
+
 def mono_stats(x) -> tuple[float, float]:
-    """Mean and population std (ddof=0) of the mono mixture ``x.mean(0)`` of ``x`` (channels, time), in
-    float64: the per-track normalisation statistics of the original Demucs."""
-    mono = np.asarray(x, dtype=np.float64).mean(axis=0)
-    return float(mono.mean()), float(mono.std())
+    """Mean and population std (ddof=0) of the mono mixture ``x.mean(0)`` of ``x`` (channels, time):
+    the per-track normalisation statistics of the original Demucs (docs/paper.md, section "Training").
+
+    ``x``: a numpy array or a CPU torch tensor. Computed in float64, :data:`STATS_BLOCK` samples at a
+    time (two passes: the mean, then the centred sum of squares), so the memory does not grow with
+    the track.
+    """
+    x = x.numpy() if hasattr(x, "numpy") and not isinstance(x, np.ndarray) else np.asarray(x)
+    length = x.shape[-1]
+    blocks = range(0, length, STATS_BLOCK)
+    mean = sum(float(x[:, i:i + STATS_BLOCK].astype(np.float64).mean(axis=0).sum()) for i in blocks) / length
+    squares = sum(float(np.square(x[:, i:i + STATS_BLOCK].astype(np.float64).mean(axis=0) - mean).sum())
+                  for i in blocks)
+    return mean, (squares / length) ** 0.5
 
 
 def read_json(path: str | os.PathLike) -> Any:

@@ -38,6 +38,12 @@ def denormalize(x, mean: float, std: float, stems: bool = False):
     return x * (std + EPS) + shift
 
 
+def denormalize_(stems, mean: float, std: float):
+    """:func:`denormalize` of stems ``(..., S, C, T)`` in place (a torch tensor: no second copy of a
+    long track's estimates); returns ``stems``."""
+    return stems.mul_(std + EPS).add_(mean / stems.shape[-3])
+
+
 def _tracks_of(cache: RawCache, tracks) -> list[CachedTrack]:
     if isinstance(tracks, str):
         return cache.tracks(tracks)

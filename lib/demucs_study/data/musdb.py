@@ -29,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import AUDIO_CHANNELS, SOURCES, paths
-from ..errors import AudioError, DatasetError, ParamsError
+from .. import AUDIO_CHANNELS, SOURCES
+from ..errors import AudioError, DatasetError
 
 SPLITS = ("train", "valid", "test")
 #: The order of the files of a track: musdb's stem ids 0..4.
@@ -333,30 +333,3 @@ def list_tracks(root: str | os.PathLike, split: str, check: bool = True) -> list
                                f"{root / SETUP_FILE}")
         raise DatasetError(f"no {split} track in {folder}; expected {LAYOUTS}")
     return tracks
-
-
-def resolve_root(dataset_params: dict, profile: str) -> Path:
-    """The dataset root for an experiment: ``dataset.root`` if set, else ``$MUSDB_ROOT``, else the
-    synthetic set ``<data_dir>/synth-<profile>``, generated now if missing (from ``dataset.synth``).
-
-    A relative ``dataset.root`` is taken from the working directory. The root's layout is checked.
-    """
-    root = dataset_params.get("root") if dataset_params else None
-    if root:
-        root = Path(str(root)).expanduser().absolute()
-        detect_layout(root)
-        return root
-    env = paths.musdb_root()
-    if env is not None:
-        detect_layout(env)
-        return env
-    synth = (dataset_params or {}).get("synth")
-    if not isinstance(synth, dict):
-        raise ParamsError("dataset.synth is missing from the parameters: it sets the synthetic dataset "
-                          "(seed, train, valid, test, unlabeled, duration); see params/<profile>/defaults.yaml")
-    from .synth import ensure_dataset
-
-    out = paths.data_dir() / f"synth-{profile}"
-    ensure_dataset(out, **synth)
-    detect_layout(out)
-    return out

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +27,7 @@ import numpy as np
 
 from .. import SAMPLERATE, paths
 from ..errors import DatasetError
+from ..parallel import parallel_map
 from ..utils import mono_stats, read_json, save_npy, write_json
 from .musdb import SPLITS, TrackInfo, list_tracks
 
@@ -129,13 +129,8 @@ class RawCache:
         out = {}
         for split in splits:
             infos = list_tracks(self.root, split)
-            with ThreadPoolExecutor(max(1, int(jobs))) as pool:
-                done = pool.map(self._ensure, infos)
-                if progress:
-                    from tqdm.auto import tqdm
-
-                    done = tqdm(done, total=len(infos), desc=f"caching {split} tracks", unit="track")
-                results = list(done)
+            results = parallel_map(self._ensure, infos, jobs, progress, desc=f"caching {split} tracks",
+                                   unit="track", processes=False)
             self.decoded += [info.name for info, (_, new) in zip(infos, results) if new]
             write_json(self.cache_dir / f"{split}.json",
                        {"root": str(self.root), "split": split, "tracks": [key for key, _ in results]})

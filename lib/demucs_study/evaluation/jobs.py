@@ -11,27 +11,22 @@ Reference layouts understood by :func:`tasks_from_folders`: ``<root>/<split>/<tr
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
 from .. import SAMPLERATE, SOURCES
 from ..errors import AudioError, DatasetError
+from ..parallel import parallel_map
 from ..utils import write_json
 from .bsseval import SilentStemWarning, evaluate_track
 
 #: Suffixes looked up, in this order, for a stem file ``<track>/<stem>.<suffix>``.
 STEM_SUFFIXES = (".wav", ".flac", ".npy")
-#: Environment variables that cap BLAS/OpenMP threads in worker processes (museval's cost is
-#: numpy linear algebra and FFTs: one thread per process, one process per core).
-THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
-               "NUMEXPR_NUM_THREADS")
-
 Stems = str | os.PathLike | Mapping[str, str | os.PathLike]
 
 
@@ -175,33 +170,8 @@ def run_task(task: TrackTask, out_dir: str | os.PathLike) -> tuple[str, str, lis
     return task.name, "evaluated", messages
 
 
-def _worker_init() -> None:
-    """Runs first in each worker: cap BLAS threads if threadpoolctl is there (the environment
-    variables were already set before the worker was spawned)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return
-    threadpool_limits(1)
-
-
 def _run_star(args: tuple[TrackTask, str]) -> tuple[str, str, list[str]]:
     return run_task(*args)
-
-
-@contextlib.contextmanager
-def _single_thread_env() -> Iterator[None]:
-    """Set :data:`THREAD_VARS` to 1 while worker processes are spawned (they inherit them)."""
-    saved = {k: os.environ.get(k) for k in THREAD_VARS}
-    os.environ.update({k: "1" for k in THREAD_VARS})
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def evaluate_tracks(tasks: Iterable[TrackTask], out_dir: str | os.PathLike, jobs: int = 1,
@@ -229,34 +199,10 @@ def evaluate_tracks(tasks: Iterable[TrackTask], out_dir: str | os.PathLike, jobs
         json_path(out, t.name)  # validate names before any work
     todo = [t for t in tasks if not json_path(out, t.name).is_file()]
     status = {name: "exists" for name in names}
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(todo), desc="museval", unit="track")
-
-    def record(result: tuple[str, str, list[str]]) -> None:
-        name, state, messages = result
+    results = parallel_map(_run_star, [(t, str(out)) for t in todo], jobs, progress, desc="scoring",
+                           unit="track", single_thread=True)
+    for name, state, messages in results:
         status[name] = state
         for message in messages:
-            warnings.warn(SilentStemWarning(message), stacklevel=3)
-        if bar is not None:
-            bar.update(1)
-
-    try:
-        if jobs == 1 or len(todo) <= 1:
-            for task in todo:
-                record(run_task(task, out))
-        else:
-            import multiprocessing
-
-            ctx = multiprocessing.get_context("spawn")
-            with _single_thread_env():
-                pool = ctx.Pool(min(jobs, len(todo)), initializer=_worker_init)
-            with pool:
-                for result in pool.imap_unordered(_run_star, [(t, str(out)) for t in todo]):
-                    record(result)
-    finally:
-        if bar is not None:
-            bar.close()
+            warnings.warn(SilentStemWarning(message), stacklevel=2)
     return {name: status[name] for name in names}

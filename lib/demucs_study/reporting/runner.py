@@ -1,4 +1,4 @@
-"""Execute one notebook of the study with papermill: ``python -m demucs_study run-notebook``.
+"""Execute one notebook of the study with papermill (the ``run-notebook`` command, :mod:`.cli`).
 
 A step is ``(notebook, params file, overrides)``. Its executed copy goes to
 ``results/<profile>/notebooks/<output>.ipynb`` (git-ignored) and ``<output>.html`` (committed for the quick
@@ -9,17 +9,15 @@ evaluation skips tracks already scored), so an interrupted step continues where 
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
-from ..config import load_params, params_hash
+from ..config import display_path, load_params, params_hash
 from ..errors import StudyError
-from ..paths import repo_root, results_dir
+from ..paths import results_dir
 from ..utils import atomic_path, write_json
 from .provenance import record_step
 
@@ -45,21 +43,34 @@ def _to_html(ipynb: Path, html: Path) -> None:
         tmp.write_text(body)
 
 
-def run_notebook(notebook: str | Path, params_file: str | Path, profile: str, overrides: list[str] = (),
+def stale_temporaries(out_dir: Path, name: str) -> list[Path]:
+    """Temporary copies of step ``name`` left in ``out_dir`` by a run that was killed while executing
+    (``utils.atomic_path`` names them ``.<name>.<random>.tmp.ipynb``)."""
+    return sorted(Path(out_dir).glob(f".{name}.*.tmp.ipynb"))
+
+
+def _relative(path: Path, start: Path) -> str:
+    """``path`` relative to ``start`` (what the notebook, run in ``start``, receives: no machine path)."""
+    return os.path.relpath(path, start)
+
+
+def run_notebook(notebook: str | Path, params_file: str | Path, overrides: list[str] = (),
                  output: str | None = None, stamp: str | Path | None = None, force: bool = False,
                  html: bool = True, kernel: str = "python3", after: list[str | Path] = ()) -> dict:
     """Run ``notebook`` with papermill, parameterised by ``params_file`` (+ ``overrides``).
 
-    The notebook's ``parameters`` cell receives ``params_file`` (absolute), ``overrides`` and ``profile``.
-    Returns the provenance entry of the step (with ``"skipped": True`` when it was up to date).
+    The notebook runs in its own folder; its ``parameters`` cell receives ``params_file`` relative to
+    that folder and ``overrides``. Its executed copy goes to ``results/<profile>/notebooks/<output>``
+    (``.ipynb`` and ``.html``), where temporaries left by a killed run of the same step are removed
+    first. Returns the provenance entry of the step (``"skipped": True`` when it was up to date).
     """
     import papermill
 
-    root = repo_root()
     notebook, params_file = Path(notebook).resolve(), Path(params_file).resolve()
     if not notebook.is_file():
         raise StudyError(f"notebook {notebook} does not exist")
     params = load_params(params_file, overrides)
+    profile = params["profile"]
     name = output or (notebook.stem if not overrides and params_file.stem in ("data", "defaults")
                       else f"{notebook.stem}-{params['experiment'].replace(' ', '_')}")
     results = results_dir() / profile
@@ -72,45 +83,24 @@ def run_notebook(notebook: str | Path, params_file: str | Path, profile: str, ov
 
     out_dir = results / "notebooks"
     out_dir.mkdir(parents=True, exist_ok=True)
+    for old in stale_temporaries(out_dir, name):
+        old.unlink(missing_ok=True)
     out_nb = out_dir / f"{name}.ipynb"
-    print(f"{name}: running {notebook.relative_to(root) if notebook.is_relative_to(root) else notebook} "
-          f"with {params_file.name} {' '.join(overrides)}".rstrip(), flush=True)
+    print(f"{name}: running {display_path(notebook)} with {params_file.name} {' '.join(overrides)}".rstrip(),
+          flush=True)
     start = time.time()
     with atomic_path(out_nb) as tmp:
         papermill.execute_notebook(
             str(notebook), str(tmp), kernel_name=kernel, cwd=str(notebook.parent), progress_bar=False,
-            parameters={"params_file": str(params_file), "overrides": list(overrides), "profile": profile},
+            parameters={"params_file": _relative(params_file, notebook.parent), "overrides": list(overrides)},
         )
     wall = time.time() - start
     if html:
         _to_html(out_nb, out_dir / f"{name}.html")
-    info = {"notebook": str(notebook.relative_to(root)) if notebook.is_relative_to(root) else str(notebook),
-            "params_file": str(params_file.relative_to(root)) if params_file.is_relative_to(root) else str(params_file),
+    info = {"notebook": display_path(notebook), "params_file": display_path(params_file),
             "overrides": list(overrides), "experiment": params["experiment"], "params": params,
             "hash": digest, "wall_seconds": round(wall, 1), "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     record_step(results, name, info)
     write_json(stamp, {"hash": digest, "wall_seconds": info["wall_seconds"]})
-    print(f"{name}: done in {wall:.0f} s -> {out_nb}")
+    print(f"{name}: done in {wall:.0f} s -> {display_path(out_nb)}")
     return info
-
-
-def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="python -m demucs_study run-notebook", description=__doc__.split("\n\n")[0])
-    p.add_argument("notebook")
-    p.add_argument("params_file")
-    p.add_argument("--profile", required=True)
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
-    p.add_argument("--output", help="name of the executed copy (default: from the notebook and experiment)")
-    p.add_argument("--stamp", help="stamp file that marks the step done (default results/<profile>/.done/<output>)")
-    p.add_argument("--force", action="store_true", help="run even if the step is up to date")
-    p.add_argument("--no-html", action="store_true")
-    p.add_argument("--after", nargs="*", default=[], metavar="STAMP",
-                   help="stamps of the steps this one depends on (their hashes enter this step's hash)")
-    a = p.parse_args(argv)
-    run_notebook(a.notebook, a.params_file, a.profile, a.overrides, a.output, a.stamp, a.force, not a.no_html,
-                 after=a.after)
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main(sys.argv[1:]))

@@ -3,12 +3,10 @@ aggregated as SiSEC 2018, written as CSV, Markdown and LaTeX with every number's
 
 A table is a DataFrame (one per test set) with the columns of :data:`TABLE_COLUMNS`; the
 Markdown/LaTeX writers show the first nine (``± s.e.`` appended for seed groups) and list each
-row's source as a numbered footnote. ``python -m demucs_study table --profile P`` writes the
-published MUSDB18 table to ``results/<P>/tables/``.
+row's source as a numbered footnote. Which rows a profile shows is decided in :mod:`.paper`.
 """
 from __future__ import annotations
 
-import argparse
 import math
 import os
 from dataclasses import dataclass
@@ -88,10 +86,6 @@ PUBLISHED_MUSDB_ROWS: tuple[RowSpec, ...] = (
     RowSpec("TAK2", "MMDenseLSTM (TAK2)", _MUSDB, "804 songs", _SISEC, "SiSEC 2018 submission"),
     RowSpec("IRM2", "IRM2 oracle", "oracle (true stems)", "-", _SISEC, "upper bound for masks"),
 )
-#: Other published rows a table may add (SiSEC's lower bound: the mixture as every estimate).
-EXTRA_PUBLISHED_ROWS = {
-    "MIX": RowSpec("MIX", "Mixture (MIX)", "-", "-", _SISEC, "lower bound"),
-}
 
 
 def comparison_table(measured, published, systems: Sequence[RowSpec], metric: str = "SDR",
@@ -231,22 +225,3 @@ def write_tables(table, out_dir: str | os.PathLike, stem: str) -> dict[str, Path
     with atomic_path(paths["tex"]) as tmp:
         tmp.write_text(to_latex(table, label=f"tab:{stem}"))
     return paths
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m demucs_study table --profile P``: rebuild the profile's comparison tables from the
-    per-track results in ``results/<P>/evals`` and ``results/published`` into ``results/<P>/tables``."""
-    from ..config import load_params
-    from ..paths import params_dir
-    from ..study import measured_scores
-    from .paper import build_tables
-
-    p = argparse.ArgumentParser(prog="python -m demucs_study table", description=main.__doc__)
-    p.add_argument("--profile", default="quick", help="the profile whose results are tabulated")
-    p.add_argument("--out", default=None, help="output folder (default results/<profile>/tables)")
-    args = p.parse_args(argv)
-    params = load_params(params_dir() / args.profile / "defaults.yaml")
-    tables = build_tables(params, measured_scores(args.profile), args.out)
-    for name, table in tables.items():
-        print(f"## {name}\n\n{to_markdown(table)}\n")
-    return 0

@@ -2,13 +2,11 @@
 
 What it does, in order:
 
-1. Per-track normalisation (paper.md, "Training": statistics of the whole track): with ``mean`` and
-   population ``std`` of the MONO mixture, the model sees ``(mix - mean) / (std + EPS)``, the
-   convention of ``demucs_study.data.datasets`` (stems were normalised as
-   ``(s - mean / S) / (std + EPS)`` for ``S`` sources), so its estimates are de-normalised as
-   ``est * (std + EPS) + mean / S``; they sum to the mixture when the
-   normalised estimates sum to the normalised mixture.
-2. The seeded shift trick (paper.md, "Test time shift trick"): for each of ``shifts`` offsets ``s``
+1. Per-track normalisation (docs/paper.md, section "Training": statistics of the whole track,
+   ``utils.mono_stats``), the convention of training (``data.datasets.normalize``): the model sees
+   the normalised mixture and its estimates are de-normalised as stems (``denormalize_``); they sum
+   to the mixture when the normalised estimates sum to the normalised mixture.
+2. The seeded shift trick (docs/paper.md, section "Test-time shift trick and chunking"): for each of ``shifts`` offsets ``s``
    drawn uniformly in ``[0, 0.5 s)`` from a local ``torch.Generator`` seeded with ``seed``, the track
    is separated as if it started ``s`` samples later (``s`` zeros in front, i.e. the input is padded
    by up to 0.5 s), the first ``s`` output samples are dropped, and the passes are averaged.
@@ -35,48 +33,27 @@ import sys
 import numpy as np
 
 from .. import SAMPLERATE
+from ..data.datasets import denormalize_, normalize
 from ..errors import AudioError, ParamsError
+from ..utils import mono_stats
 from .chunks import chunk_weights, plan_chunks
 
 #: Chunk length in seconds when neither ``segment`` nor ``model.segment`` is given: the 10 s training
-#: windows of the paper (paper.md, "Training"), also ``separate.segment`` of the quick/full profiles.
+#: windows of the paper (docs/paper.md, section "Training"), also ``separate.segment`` of the profiles.
 DEFAULT_SEGMENT = 10.0
-#: Largest shift of the shift trick, in seconds (paper.md: "pad by 0.5 s ... shifts in [0, 0.5 s)").
+#: Largest shift of the shift trick, in seconds (docs/paper.md, section "Test-time shift trick and
+#: chunking": pad by 0.5 s, shifts in [0, 0.5 s)).
 MAX_SHIFT_SECONDS = 0.5
-#: Added to the normalisation std, as ``demucs_study.data.datasets.EPS`` does in training (a silent
-#: track has std 0: it is centred, not scaled up).
-EPS = 1e-8
-#: Samples per block when computing the track statistics (keeps that step's memory bounded too).
-_STATS_BLOCK = 1 << 18
-
-
-def _mono_stats(mix) -> tuple[float, float]:
-    """Mean and (population) std of the mono mixture ``mix.mean(0)`` of ``mix`` (C, T), in float64,
-    computed block by block (two passes: mean, then the centred sum of squares)."""
-    import torch
-
-    length = mix.shape[-1]
-    total = 0.0
-    for start in range(0, length, _STATS_BLOCK):
-        total += mix[:, start:start + _STATS_BLOCK].to(torch.float64).mean(0).sum().item()
-    mean = total / length
-    squares = 0.0
-    for start in range(0, length, _STATS_BLOCK):
-        mono = mix[:, start:start + _STATS_BLOCK].to(torch.float64).mean(0)
-        squares += (mono - mean).square().sum().item()
-    return mean, math.sqrt(squares / length)
-
-
 def _normalised_window(mix, start: int, stop: int, mean: float, std: float, device):
-    """``(mix[:, start:stop] - mean) / std`` as float32 on ``device``, with zeros where the range
-    goes beyond the track ``[0, T)``. Shape ``(C, stop - start)``."""
+    """``normalize(mix[:, start:stop], mean, std)`` as float32 on ``device``, with zeros where the
+    range goes beyond the track ``[0, T)``. Shape ``(C, stop - start)``."""
     import torch
 
     channels, length = mix.shape
     window = torch.zeros(channels, stop - start, dtype=torch.float32)
     lo, hi = max(start, 0), min(stop, length)
     if hi > lo:
-        window[:, lo - start:hi - start] = (mix[:, lo:hi].to(torch.float32) - mean) / std
+        window[:, lo - start:hi - start] = normalize(mix[:, lo:hi].to(torch.float32), mean, std)
     return window.to(device)
 
 
@@ -167,10 +144,9 @@ def apply_model(model, mix, shifts: int = 0, split: bool = True, segment: float 
     chunk, overlap_samples = _check_args(shifts, segment, overlap, samplerate)
     length = source.shape[-1]
 
-    mean, std = _mono_stats(source)
+    mean, std = mono_stats(source)
     if not (math.isfinite(mean) and math.isfinite(std)):
         raise AudioError("apply_model: the mixture holds NaN or infinite samples; check how it was read")
-    std = std + EPS
 
     valid_length = getattr(model, "valid_length", None) or (lambda n: n)
     try:
@@ -230,8 +206,18 @@ def apply_model(model, mix, shifts: int = 0, split: bool = True, segment: float 
         bar.close()
         model.train(was_training)
 
-    out.mul_(std).add_(mean / out.shape[0])
+    denormalize_(out, mean, std)
     if is_numpy:
         result = out.numpy()
         return result if result.dtype == np.asarray(mix).dtype else result.astype(np.asarray(mix).dtype)
     return out.to(device=mix.device, dtype=mix.dtype)
+
+
+def options_from_params(params: dict) -> dict:
+    """The keyword arguments of :func:`apply_model` for an experiment: its ``separate`` parameters
+    (shifts, split, segment, overlap) and its ``seed``."""
+    from ..config import require
+
+    return {"shifts": int(require(params, "separate.shifts")), "split": bool(require(params, "separate.split")),
+            "segment": float(require(params, "separate.segment")),
+            "overlap": float(require(params, "separate.overlap")), "seed": int(require(params, "seed"))}

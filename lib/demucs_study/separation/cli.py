@@ -28,12 +28,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..audio import CLIP_POLICIES
 from ..errors import AudioError, StudyError
 
 #: ``--int16``/``--int24``/``--flac`` and the default: (file suffix, libsndfile subtype).
 OUTPUT_FORMATS = {"float": (".wav", "FLOAT"), "int16": (".wav", "PCM_16"), "int24": (".wav", "PCM_24"),
                   "flac": (".flac", "PCM_24")}
-CLIP_POLICIES = ("error", "clip", "normalize")
 #: A file whose RMS level is below this is silent: nothing to separate (the threshold of
 #: :func:`demucs_study.audio.is_silent`).
 SILENCE_DB = -60.0
@@ -242,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str]) -> int:
+def separate(argv: list[str]) -> int:
     """``python -m demucs_study separate ...``; returns 0 if every file was written, else 1.
 
     An unusable model file raises :class:`~demucs_study.models.ModelError` (the CLI prints it, exit 1).

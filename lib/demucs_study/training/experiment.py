@@ -1,20 +1,25 @@
-"""Train one experiment: data, model, augmentations, resume, epochs, checkpoints and logs.
+"""Train one experiment: :func:`train_experiment`, a short sequence of named steps.
 
-Files of a run, in ``runs/<profile>/<experiment>/`` (:func:`run_dir`; the experiment's name is used
-as is, spaces and ``=`` included, with ``/`` replaced by ``_``):
+One loop for every model of ``demucs_study.models`` (``models.base.Separator``): L1 (or MSE) loss
+between ``model(mix)`` and ``model.target(stems, output)``, Adam, ``train.epochs`` epochs of
+``train.repeat`` passes over the training windows, the augmentations (train only) with the mixture
+re-made as the sum of the augmented stems (docs/paper.md, section "Training"), validation on whole
+tracks after every epoch, the best model (lowest validation loss) kept. The run's files are
+described in :mod:`.runs`.
 
-* ``checkpoint.th`` - after every epoch (see :mod:`.checkpoint`), atomic;
-* ``history.json`` - after every epoch, atomic: one entry per epoch (``epoch``, ``train``, ``valid``,
-  ``best``, ``best_epoch``, ``seconds``, ``lr``) plus ``baseline_valid`` (the validation loss of
-  predicting mixture / 4 for every stem), ``best_valid``, ``done``;
-* ``best.th`` - at the end: the model of the epoch with the lowest validation loss, written by
-  :func:`demucs_study.models.io.save_model` (loads with ``weights_only=True``).
+Lengths: training windows hold ``segment + shift`` seconds; the Shift augmentation crops ``segment``
+seconds, which are then centre-cropped to the longest input the model accepts
+(:func:`.batches.input_length`). Validation separates each whole track with
+``separation.apply_model`` (no shift trick, chunks of ``separate.segment`` s with
+``separate.overlap``) and measures the training loss against the stems, both normalised as the
+training windows (``data.datasets.normalize``).
 
 Reproducibility: the model is built after ``seed_everything(seed)``; the augmentations of rank r
-draw from generators seeded by ``seed * 256 + r``; the windows of epoch e are shuffled by a generator
-seeded from (seed, e) (:mod:`.batches`). The checkpoint stores every generator's state (per rank),
-so a run stopped after epoch k and resumed ends with the same weights, bit for bit, as one that
-never stopped (same device, thread count and number of processes).
+draw from generators seeded by ``seed * 256 + r``; the windows of epoch e are shuffled by a
+generator seeded from (seed, e) (:mod:`.batches`). The checkpoint stores every generator's state
+(per rank), so a run stopped after epoch k and resumed ends with the same weights, bit for bit, as
+one that never stopped (same device, thread count and number of processes). Under ``torchrun`` it
+trains with DistributedDataParallel (``train.batch_size`` is the global batch); only rank 0 writes.
 """
 from __future__ import annotations
 
@@ -23,22 +28,21 @@ import math
 import os
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import torch
 
-from .. import paths
-from ..config import NAME_EXCLUDED, flatten, params_hash
+from ..config import NAME_EXCLUDED, flatten, params_hash, require
 from ..errors import ParamsError, StudyError
 from ..utils import read_json, seed_everything, write_json
 from . import batches as B
 from . import dist, rng
-from .checkpoint import cpu_state, load_checkpoint, save_checkpoint, FORMAT_VERSION
+from .checkpoint import FORMAT_VERSION, cpu_state, load_checkpoint, save_checkpoint
 from .loop import loss_function, train_epoch, validate
+from .runs import BEST, CHECKPOINT, HISTORY, run_dir
 
-CHECKPOINT = "checkpoint.th"
-HISTORY = "history.json"
-BEST = "best.th"
 #: Parameters that do not change what is learnt, so a checkpoint made with other values still resumes:
 #: those that never enter the experiment's name, where the evaluation happens, and the number of epochs
 #: (a run given more epochs continues from its last checkpoint).
@@ -49,32 +53,78 @@ class TrainingDiverged(StudyError, RuntimeError):
     """The loss became NaN or infinite."""
 
 
-def safe_name(experiment: str) -> str:
-    """The folder name of an experiment: its name with ``/`` (and NUL) replaced by ``_``."""
-    return experiment.replace("/", "_").replace("\0", "_")
-
-
-def run_dir(params: dict) -> Path:
-    """``<runs_dir>/<profile>/<experiment>``: where the run of ``params`` keeps its files."""
-    return paths.runs_dir() / str(params["profile"]) / safe_name(str(params["experiment"]))
-
-
 def train_hash(params: dict) -> str:
     """Hash of the parameters that change what is learnt (all but :data:`HASH_EXCLUDED`)."""
-    flat = flatten({k: v for k, v in params.items()})
-    kept = {k: v for k, v in flat.items()
+    kept = {k: v for k, v in flatten(params).items()
             if not any(k == e or k.startswith(e + ".") for e in HASH_EXCLUDED)}
     return params_hash(kept)
 
 
-def _param(params: dict, dotted: str):
-    node = params
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            raise ParamsError(f"parameter {dotted} is missing from {params.get('params_file', 'the parameters')}; "
-                              "every key of params/<profile>/defaults.yaml is needed")
-        node = node[part]
-    return node
+@dataclass
+class Run:
+    """What one process trains with (built once per call)."""
+    params: dict
+    folder: Path
+    hash: str
+    epochs: int
+    seed: int
+    d: dist.Dist
+    windows: object
+    cache: object
+    model: torch.nn.Module
+    augment: torch.nn.Module
+    generators: dict
+    optimizer: torch.optim.Optimizer
+    loss_fn: Callable
+    length: int
+
+
+@dataclass
+class State:
+    """What changes from epoch to epoch (all of it goes into the checkpoint)."""
+    epoch: int = 0
+    history: list = field(default_factory=list)
+    best_state: dict | None = None
+    best_loss: float = math.inf
+    best_epoch: int = 0
+    baseline: float | None = None
+    shuffle_state: torch.Tensor | None = None   # the shuffle generator after the last epoch drew from it
+
+
+def train_experiment(params: dict, stop_after_epochs: int | None = None, progress: bool = True,
+                     device: str | None = None, threads: int | None = None) -> dict:
+    """Train (or resume, or return at once if finished) the experiment of ``params``.
+
+    ``params``: from :func:`demucs_study.config.load_params`. ``stop_after_epochs``: stop once that
+    many epochs are done in total (the run resumes later with the same call without it).
+    ``progress``: a tqdm bar per epoch when stderr is a terminal (never in notebooks or CI logs);
+    one line per epoch is printed either way. ``device``: "cpu"/"cuda" (default: cuda if any).
+    ``threads``: torch CPU threads (default: torch's, or cores / processes under torchrun).
+
+    Returns ``{"run_dir", "checkpoint", "best" (None until done), "history" (list of epoch dicts),
+    "baseline_valid", "best_valid", "epochs_done", "done", "experiment"}``.
+    """
+    folder, h, epochs = run_dir(params), train_hash(params), _epochs(params)
+    finished = _finished(folder, h, epochs)
+    if finished is not None:
+        return _result(folder, finished)
+    d = _start(device, threads)
+    run = _build(params, folder, h, epochs, d)
+    state = _resume(run)
+    net = _distributed(run.model, d)
+    stop = epochs if stop_after_epochs is None else min(epochs, int(stop_after_epochs))
+    show_bar = bool(progress) and d.is_main and sys.stderr.isatty()
+    for epoch in range(state.epoch, stop):
+        _one_epoch(run, net, state, epoch, show_bar)
+        _save_epoch(run, state)
+    return _finish(run, state)
+
+
+def _epochs(params: dict) -> int:
+    epochs = int(require(params, "train.epochs"))
+    if epochs < 1:
+        raise ParamsError(f"train.epochs={epochs} must be >= 1 ({params.get('params_file', 'the parameters')})")
+    return epochs
 
 
 def _finished(folder: Path, expected_hash: str, epochs: int) -> dict | None:
@@ -99,24 +149,27 @@ def _result(folder: Path, history: dict) -> dict:
             "experiment": history["experiment"]}
 
 
-def _set_threads(d: dist.Dist, threads: int | None) -> None:
+def _start(device: str | None, threads: int | None) -> dist.Dist:
+    """Join the process group (under torchrun) and set the torch thread count."""
+    d = dist.setup(device)
     if threads:
         torch.set_num_threads(int(threads))
     elif d.local_world > 1 and "OMP_NUM_THREADS" not in os.environ:
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // d.local_world))
+    return d
 
 
-def _data(params: dict, d: dist.Dist):
-    """(train windows, the raw cache); rank 0 generates the data set and fills the cache first."""
+def _training_data(params: dict, d: dist.Dist):
+    """(train windows, the raw cache); rank 0 fills the cache first. The dataset must exist (the data
+    step makes it: ``data.roots.prepare_root``)."""
     from ..data.datasets import TrainWindows
-    from ..data.musdb import resolve_root
     from ..data.raw import RawCache
+    from ..data.roots import resolve_root
 
-    samplerate = int(params["dataset"]["samplerate"])
+    samplerate = int(require(params, "dataset.samplerate"))
 
     def prepare():
-        root = resolve_root(params["dataset"], str(params["profile"]))
-        cache = RawCache(root, samplerate=samplerate)
+        cache = RawCache(resolve_root(params["dataset"], str(params["profile"])), samplerate=samplerate)
         cache.prepare(["train", "valid"])
         return cache
 
@@ -131,20 +184,74 @@ def _data(params: dict, d: dist.Dist):
     return windows, cache
 
 
-def _valid_tracks(cache, d: dist.Dist):
-    """This rank's share of the validation tracks (every ``world``-th one), loaded one at a time."""
-    from ..data.datasets import iter_tracks
+def _build(params: dict, folder: Path, h: str, epochs: int, d: dist.Dist) -> Run:
+    """Data, model (after seeding), augmentations, optimizer, loss and input length."""
+    from ..augment import generators_of, make_augmentations
+    from ..models import build_model
 
-    return iter_tracks(cache, cache.tracks("valid")[d.rank::d.world])
+    seed = int(require(params, "seed"))
+    samplerate = int(require(params, "dataset.samplerate"))
+    batch_size = int(require(params, "train.batch_size"))
+    remix_group = int(require(params, "train.remix_group") or 0)
+    shift = int(round(float(require(params, "train.shift")) * samplerate))
+    loss_fn = loss_function(str(require(params, "train.loss")))
+    windows, cache = _training_data(params, d)
+    B.check_batching(len(windows), batch_size, d.world, remix_group, params.get("params_file", "the parameters"))
+
+    model_name = str(require(params, "model"))
+    seed_everything(seed)
+    model = build_model(model_name, **dict(require(params, f"models.{model_name}"))).to(d.device)
+    augment = make_augmentations(shift=shift, flip=bool(require(params, "train.flip")), remix_group=remix_group,
+                                 generator_seed=seed * 256 + d.rank)
+    optimizer = torch.optim.Adam(model.parameters(), lr=float(require(params, "train.lr")))
+    length = B.input_length(model, windows[0].shape[-1] - shift)
+    return Run(params=params, folder=folder, hash=h, epochs=epochs, seed=seed, d=d, windows=windows, cache=cache,
+               model=model, augment=augment, generators=generators_of(augment), optimizer=optimizer,
+               loss_fn=loss_fn, length=length)
+
+
+def _resume(run: Run) -> State:
+    """The state after the last checkpointed epoch (model, optimizer and RNG states restored), or a
+    fresh state; a checkpoint of other parameters is ignored."""
+    d, path = run.d, run.folder / CHECKPOINT
+    state = State()
+    if path.is_file():
+        ck = load_checkpoint(path)
+        if ck["params_hash"] != run.hash or ck["epoch"] > run.epochs:
+            _log(d, f"{path}: made with other parameters (or more epochs); training from the start")
+        else:
+            run.model.load_state_dict(ck["model"])
+            run.optimizer.load_state_dict(ck["optimizer"])
+            state = State(epoch=int(ck["epoch"]), history=list(ck["history"]), best_state=ck["best_state"],
+                          best_loss=float(ck["best_loss"]), best_epoch=int(ck["best_epoch"]),
+                          baseline=ck["baseline_valid"])
+            if ck["world_size"] == d.world:
+                rng.restore(ck["rng"][d.rank], run.generators)
+            else:
+                _log(d, f"resuming with {d.world} process(es) from a checkpoint of {ck['world_size']}: the random "
+                        "streams restart, so the result will differ from an uninterrupted run")
+            if state.epoch < run.epochs:
+                _log(d, f"resuming {run.params['experiment']!r} after epoch {state.epoch}/{run.epochs}")
+    if state.epoch == 0 and d.is_main:
+        (run.folder / BEST).unlink(missing_ok=True)  # a best model of other parameters must not pass for this run's
+    return state
+
+
+def _distributed(model, d: dist.Dist):
+    if not d.distributed:
+        return model
+    from torch.nn.parallel import DistributedDataParallel
+
+    return DistributedDataParallel(model, device_ids=[d.local_rank] if d.device.startswith("cuda") else None)
 
 
 def _separator(params: dict):
-    """Validation separates each whole track with ``separate.apply_model`` (no shift trick), in chunks
+    """Validation separates each whole track with ``separation.apply_model`` (no shift trick), in chunks
     of ``separate.segment`` seconds with ``separate.overlap`` (bounded memory on long tracks)."""
-    from ..separate import apply_model
+    from ..separation.apply import apply_model
 
-    segment = float(_param(params, "separate.segment"))
-    overlap = float(_param(params, "separate.overlap"))
+    segment = float(require(params, "separate.segment"))
+    overlap = float(require(params, "separate.overlap"))
 
     def run(model, mix):
         return apply_model(model, mix, shifts=0, split=True, segment=segment, overlap=overlap)
@@ -152,154 +259,90 @@ def _separator(params: dict):
     return run
 
 
-def _history_doc(params, h, epochs, history, baseline, best_loss, best_epoch, d, done) -> dict:
-    return {"experiment": params["experiment"], "profile": params["profile"], "params_hash": h,
-            "epochs": epochs, "epochs_done": len(history), "done": done, "baseline_valid": baseline,
-            "best_valid": best_loss if math.isfinite(best_loss) else None, "best_epoch": best_epoch,
-            "world_size": d.world, "device": d.device, "threads": torch.get_num_threads(),
-            "total_seconds": sum(e["seconds"] for e in history), "history": history,
-            "params": params}
+def _one_epoch(run: Run, net, state: State, epoch: int, show_bar: bool) -> None:
+    """Train one epoch (this rank's share of every global batch), validate, update ``state``."""
+    d, params = run.d, run.params
+    began = time.perf_counter()
+    batch_size, repeat = int(params["train"]["batch_size"]), int(params["train"]["repeat"])
+    shuffle = B.epoch_generator(run.seed, epoch)
+    batches = B.epoch_batches(len(run.windows), batch_size, repeat, shuffle)
+    state.shuffle_state = shuffle.get_state()
+    local = [B.shard(b, d.rank, d.world) for b in batches]
+    total, count = train_epoch(net, run.windows, local, run.augment, run.optimizer, run.loss_fn, run.length,
+                               d.device, workers=int(params["train"].get("workers") or 0), progress=show_bar,
+                               desc=f"epoch {epoch + 1}/{run.epochs}")
+    total, count = dist.all_sum(d, [total, count])
+
+    tracks = run.cache.tracks("valid")[d.rank::d.world]   # this rank's share, loaded one at a time
+    from ..data.datasets import iter_tracks
+
+    v = validate(run.model, iter_tracks(run.cache, tracks), run.loss_fn, d.device, separate=_separator(params),
+                 baseline=state.baseline is None)
+    v_loss, v_base, v_tracks = dist.all_sum(d, [v["loss"], v["baseline"], v["tracks"]])
+    valid_loss = v_loss / v_tracks
+    if not (math.isfinite(total / count) and math.isfinite(valid_loss)):
+        raise TrainingDiverged(f"{params['experiment']!r} diverged at epoch {epoch + 1} (train loss "
+                               f"{total / count}, valid loss {valid_loss}); lower train.lr (now "
+                               f"{params['train']['lr']}) or check the data; the checkpoint of epoch {epoch} is "
+                               f"kept in {run.folder}")
+    if state.baseline is None:
+        state.baseline = v_base / v_tracks
+    if valid_loss < state.best_loss:
+        state.best_loss, state.best_epoch, state.best_state = valid_loss, epoch + 1, cpu_state(run.model.state_dict())
+    state.epoch = epoch + 1
+    state.history.append({"epoch": epoch + 1, "train": total / count, "valid": valid_loss, "best": state.best_loss,
+                          "best_epoch": state.best_epoch, "seconds": time.perf_counter() - began,
+                          "lr": run.optimizer.param_groups[0]["lr"]})
 
 
-def _log(message: str) -> None:
-    print(message, flush=True)
+def _save_epoch(run: Run, state: State) -> None:
+    """The checkpoint (every rank's RNG states gathered to rank 0) and the history, atomically."""
+    d = run.d
+    rng_states = dist.gather_to_all(d, rng.capture(run.generators))
+    if not d.is_main:
+        return
+    sampler = {"scheme": "torch.Generator seeded by batches.epoch_seed(seed, epoch)", "seed": run.seed,
+               "epoch": state.epoch, "state": state.shuffle_state}
+    save_checkpoint(run.folder / CHECKPOINT, {
+        "format_version": FORMAT_VERSION, "experiment": run.params["experiment"],
+        "params": copy.deepcopy(run.params), "params_hash": run.hash, "epoch": state.epoch,
+        "model": cpu_state(run.model.state_dict()), "best_state": state.best_state, "best_loss": state.best_loss,
+        "best_epoch": state.best_epoch, "optimizer": run.optimizer.state_dict(), "history": state.history,
+        "baseline_valid": state.baseline, "world_size": d.world, "rng": rng_states, "sampler": sampler})
+    write_json(run.folder / HISTORY, _history_doc(run, state, done=False))
+    e = state.history[-1]
+    _log(d, f"epoch {e['epoch']:>3}/{run.epochs}  train {e['train']:.4f}  valid {e['valid']:.4f}  best "
+            f"{state.best_loss:.4f} (epoch {state.best_epoch})  baseline {state.baseline:.4f}  {e['seconds']:.1f}s")
 
 
-def train_experiment(params: dict, stop_after_epochs: int | None = None, progress: bool = True,
-                     device: str | None = None, threads: int | None = None) -> dict:
-    """Train (or resume, or return at once if finished) the experiment of ``params``.
+def _history_doc(run: Run, state: State, done: bool) -> dict:
+    return {"experiment": run.params["experiment"], "profile": run.params["profile"], "params_hash": run.hash,
+            "epochs": run.epochs, "epochs_done": len(state.history), "done": done, "baseline_valid": state.baseline,
+            "best_valid": state.best_loss if math.isfinite(state.best_loss) else None,
+            "best_epoch": state.best_epoch, "world_size": run.d.world, "device": run.d.device,
+            "threads": torch.get_num_threads(), "total_seconds": sum(e["seconds"] for e in state.history),
+            "history": state.history, "params": run.params}
 
-    ``params``: from :func:`demucs_study.config.load_params`. ``stop_after_epochs``: stop once that
-    many epochs are done in total (the run resumes later with the same call without it).
-    ``progress``: a tqdm bar per epoch when stderr is a terminal (never in notebooks or CI logs);
-    one line per epoch is printed either way. ``device``: "cpu"/"cuda" (default: cuda if any).
-    ``threads``: torch CPU threads (default: torch's, or cores / processes under torchrun).
-    Started by ``torchrun`` it trains with DistributedDataParallel (``train.batch_size`` is the
-    global batch) and only rank 0 writes files.
 
-    Returns ``{"run_dir", "checkpoint", "best" (None until done), "history" (list of epoch dicts),
-    "baseline_valid", "best_valid", "epochs_done", "done", "experiment"}``.
-    """
-    folder = run_dir(params)
-    epochs = int(_param(params, "train.epochs"))
-    if epochs < 1:
-        raise ParamsError(f"train.epochs={epochs} must be >= 1 ({params.get('params_file', 'the parameters')})")
-    h = train_hash(params)
-    finished = _finished(folder, h, epochs)
-    if finished is not None:
-        return _result(folder, finished)
+def _finish(run: Run, state: State) -> dict:
+    """Once every epoch is done: save the best model and the final history (rank 0)."""
+    from ..models import build_model
+    from ..models.io import save_model
 
-    d = dist.setup(device)
-    _set_threads(d, threads)
-    tp = params["train"]
-    seed = int(_param(params, "seed"))
-    samplerate = int(_param(params, "dataset.samplerate"))
-    batch_size, repeat = int(_param(params, "train.batch_size")), int(_param(params, "train.repeat"))
-    remix_group = int(_param(params, "train.remix_group") or 0)
-    shift = int(round(float(_param(params, "train.shift")) * samplerate))
-    loss_fn = loss_function(str(_param(params, "train.loss")))
-    where = params.get("params_file", "the parameters")
+    done = len(state.history) >= run.epochs
+    doc = _history_doc(run, state, done=done)
+    if done and run.d.is_main:
+        name = str(run.params["model"])
+        best = build_model(name, **dict(run.params["models"][name]))
+        best.load_state_dict(state.best_state)
+        save_model(best, run.folder / BEST, extra={"experiment": str(run.params["experiment"]),
+                                                   "profile": str(run.params["profile"]), "epoch": state.best_epoch,
+                                                   "valid_loss": state.best_loss, "params_hash": run.hash})
+        write_json(run.folder / HISTORY, doc)
+    dist.barrier(run.d)
+    return _result(run.folder, doc)
 
-    windows, cache = _data(params, d)
-    B.check_batching(len(windows), batch_size, d.world, remix_group, where)
 
-    from ..augment import generator_states, make_augmentations
-    from ..models import build_model, save_model
-
-    model_name = str(_param(params, "model"))
-    model_kwargs = dict(_param(params, f"models.{model_name}"))
-    seed_everything(seed)
-    model = build_model(model_name, **model_kwargs).to(d.device)
-    augment = make_augmentations(shift=shift, flip=bool(tp["flip"]), remix_group=remix_group,
-                                 generator_seed=seed * 256 + d.rank)
-    generators = {name: sub.generator for name, sub in augment.named_modules() if hasattr(sub, "generator")}
-    assert set(generators) == set(generator_states(augment))
-    optimizer = torch.optim.Adam(model.parameters(), lr=float(_param(params, "train.lr")))
-    length = B.input_length(model, windows[0].shape[-1] - shift)
-
-    checkpoint_path = folder / CHECKPOINT
-    history: list[dict] = []
-    best_state, best_loss, best_epoch, baseline = None, math.inf, 0, None
-    start = 0
-    if checkpoint_path.is_file():
-        ck = load_checkpoint(checkpoint_path)
-        if ck["params_hash"] != h or ck["epoch"] > epochs:
-            if d.is_main:
-                _log(f"{checkpoint_path}: made with other parameters (or more epochs); training from the start")
-        else:
-            model.load_state_dict(ck["model"])
-            optimizer.load_state_dict(ck["optimizer"])
-            best_state, best_loss, best_epoch = ck["best_state"], float(ck["best_loss"]), int(ck["best_epoch"])
-            history, baseline, start = list(ck["history"]), ck["baseline_valid"], int(ck["epoch"])
-            if ck["world_size"] == d.world:
-                rng.restore(ck["rng"][d.rank], generators)
-            elif d.is_main:
-                _log(f"resuming with {d.world} process(es) from a checkpoint of {ck['world_size']}: the random "
-                     "streams restart, so the result will differ from an uninterrupted run")
-            if d.is_main and start < epochs:
-                _log(f"resuming {params['experiment']!r} after epoch {start}/{epochs}")
-
-    if start == 0 and d.is_main:
-        (folder / BEST).unlink(missing_ok=True)  # a best model of other parameters must not pass for this run's
-
-    net = model
-    if d.distributed:
-        from torch.nn.parallel import DistributedDataParallel
-
-        net = DistributedDataParallel(model, device_ids=[d.local_rank] if d.device.startswith("cuda") else None)
-
-    separator = _separator(params)
-    show_bar = bool(progress) and d.is_main and sys.stderr.isatty()
-    stop = epochs if stop_after_epochs is None else min(epochs, int(stop_after_epochs))
-    sampler_state = {"scheme": "torch.Generator seeded by batches.epoch_seed(seed, epoch)", "seed": seed,
-                     "epoch": start, "state": B.epoch_generator(seed, start).get_state()}
-    for epoch in range(start, stop):
-        began = time.perf_counter()
-        shuffle = B.epoch_generator(seed, epoch)
-        local = [B.shard(b, d.rank, d.world) for b in B.epoch_batches(len(windows), batch_size, repeat, shuffle)]
-        total, count = train_epoch(net, windows, local, augment, optimizer, loss_fn, length, d.device,
-                                   workers=int(tp.get("workers") or 0), progress=show_bar,
-                                   desc=f"epoch {epoch + 1}/{epochs}")
-        total, count = dist.all_sum(d, [total, count])
-        sampler_state = {**sampler_state, "epoch": epoch + 1, "state": shuffle.get_state()}
-
-        v = validate(model, _valid_tracks(cache, d), loss_fn, d.device, separate=separator,
-                     baseline=baseline is None)
-        v_loss, v_base, v_tracks = dist.all_sum(d, [v["loss"], v["baseline"], v["tracks"]])
-        valid_loss = v_loss / v_tracks
-        if not (math.isfinite(total / count) and math.isfinite(valid_loss)):
-            raise TrainingDiverged(f"{params['experiment']!r} diverged at epoch {epoch + 1} (train loss "
-                                   f"{total / count}, valid loss {valid_loss}); lower train.lr (now {tp['lr']}) "
-                                   f"or check the data; the checkpoint of epoch {epoch} is kept in {folder}")
-        if baseline is None:
-            baseline = v_base / v_tracks
-        if valid_loss < best_loss:
-            best_loss, best_epoch, best_state = valid_loss, epoch + 1, cpu_state(model.state_dict())
-        entry = {"epoch": epoch + 1, "train": total / count, "valid": valid_loss, "best": best_loss,
-                 "best_epoch": best_epoch, "seconds": time.perf_counter() - began,
-                 "lr": optimizer.param_groups[0]["lr"]}
-        history.append(entry)
-        rng_states = dist.gather_to_all(d, rng.capture(generators))
-        if d.is_main:
-            save_checkpoint(checkpoint_path, {
-                "format_version": FORMAT_VERSION, "experiment": params["experiment"], "params": copy.deepcopy(params),
-                "params_hash": h, "epoch": epoch + 1, "model": cpu_state(model.state_dict()),
-                "best_state": best_state, "best_loss": best_loss, "best_epoch": best_epoch,
-                "optimizer": optimizer.state_dict(), "history": history, "baseline_valid": baseline,
-                "world_size": d.world, "rng": rng_states, "sampler": sampler_state})
-            write_json(folder / HISTORY, _history_doc(params, h, epochs, history, baseline, best_loss, best_epoch,
-                                                      d, done=False))
-            _log(f"epoch {epoch + 1:>3}/{epochs}  train {entry['train']:.4f}  valid {valid_loss:.4f}  "
-                 f"best {best_loss:.4f} (epoch {best_epoch})  baseline {baseline:.4f}  {entry['seconds']:.1f}s")
-
-    done = len(history) >= epochs
-    doc = _history_doc(params, h, epochs, history, baseline, best_loss, best_epoch, d, done=done)
-    if done and d.is_main:
-        best = build_model(model_name, **model_kwargs)
-        best.load_state_dict(best_state)
-        save_model(best, folder / BEST, extra={"experiment": str(params["experiment"]),
-                                               "profile": str(params["profile"]), "epoch": best_epoch,
-                                               "valid_loss": best_loss, "params_hash": h})
-        write_json(folder / HISTORY, doc)
-    dist.barrier(d)
-    return _result(folder, doc)
+def _log(d: dist.Dist, message: str) -> None:
+    if d.is_main:
+        print(message, flush=True)

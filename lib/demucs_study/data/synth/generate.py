@@ -279,44 +279,55 @@ def generate_dataset(out: str | os.PathLike, seed: int = DEFAULTS["seed"], train
 
 
 def _run(tasks: list[dict], jobs: int, progress: bool) -> list[dict]:
-    from tqdm import tqdm
+    from ...parallel import parallel_map
 
-    bar = tqdm(total=len(tasks), desc="synth tracks", unit="track", disable=not progress)
-    try:
-        if jobs == 1 or len(tasks) <= 1:
-            results = []
-            for t in tasks:
-                results.append(_make_track(t))
-                bar.update()
-            return results
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+    return parallel_map(_make_track, tasks, jobs, progress, desc="synth tracks", unit="track")
 
-        ctx = multiprocessing.get_context("spawn")  # no fork of a parent that may hold threads (torch)
-        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx) as pool:
-            results = []
-            for r in pool.map(_make_track, tasks):
-                results.append(r)
-                bar.update()
-            return results
-    finally:
-        bar.close()
+
+def dataset_dir(profile: str, synth: dict | None = None) -> Path:
+    """The folder of a profile's synthetic dataset: ``<data dir>/synth-<profile>``.
+
+    ``synth`` (the profile's ``dataset.synth`` parameters) is accepted so that the name can depend on
+    what is rendered; today it does not."""
+    from ...paths import data_dir
+
+    return data_dir() / f"synth-{profile}"
+
+
+def dataset_status(out: str | os.PathLike, seed: int = DEFAULTS["seed"], train: int = DEFAULTS["train"],
+                   valid: int = DEFAULTS["valid"], test: int = DEFAULTS["test"],
+                   unlabeled: int = DEFAULTS["unlabeled"], duration: float = DEFAULTS["duration"],
+                   soundfont: str | os.PathLike | None = None) -> tuple[dict | None, str]:
+    """``(manifest, "")`` if ``out`` holds the dataset of these arguments (same generator version,
+    arguments, SoundFont content, and every track on disk), else ``(None, reason)``. Reads only."""
+    from .render import resolve_soundfont, soundfont_sha256
+
+    args = _args(seed, train, valid, test, unlabeled, duration, soundfont)
+    root = Path(out).expanduser()
+    m = read_manifest(root)
+    if m is None:
+        return None, f"{root} holds no synthetic dataset (no {MANIFEST})"
+    if m.get("version") != GENERATOR_VERSION:
+        return None, f"{root} was made by generator version {m.get('version')}, this is {GENERATOR_VERSION}"
+    if m.get("args") != args:
+        return None, f"{root} was made with other parameters ({m.get('args')}, wanted {args})"
+    missing = [t["path"] for t in m.get("tracks", []) if not (root / t["path"]).exists()]
+    if missing:
+        return None, f"{root} lacks {len(missing)} track(s), e.g. {missing[0]}"
+    if m.get("soundfont_sha256") != soundfont_sha256(resolve_soundfont(args["soundfont"])):
+        return None, f"{root} was rendered with another SoundFont"
+    return m, ""
 
 
 def ensure_dataset(out: str | os.PathLike, seed: int = DEFAULTS["seed"], train: int = DEFAULTS["train"],
                    valid: int = DEFAULTS["valid"], test: int = DEFAULTS["test"],
                    unlabeled: int = DEFAULTS["unlabeled"], duration: float = DEFAULTS["duration"],
                    soundfont: str | os.PathLike | None = None, jobs: int = 1, progress: bool = False) -> dict:
-    """The manifest of the dataset in ``out``: returned at once if it was made with the same arguments
-    (and generator version and SoundFont content) and its tracks are there, else the dataset is
-    (re)generated (the old generated folders removed first). ``jobs`` does not change the data."""
-    from .render import resolve_soundfont, soundfont_sha256
-
+    """The manifest of the dataset in ``out``: returned at once if it is current
+    (:func:`dataset_status`), else the dataset is (re)generated (the old generated folders removed
+    first). ``jobs`` does not change the data."""
     args = _args(seed, train, valid, test, unlabeled, duration, soundfont)
-    root = Path(out).expanduser()
-    m = read_manifest(root)
-    if m is not None and m.get("version") == GENERATOR_VERSION and m.get("args") == args:
-        complete = all((root / t["path"]).exists() for t in m.get("tracks", []))
-        if complete and m.get("soundfont_sha256") == soundfont_sha256(resolve_soundfont(args["soundfont"])):
-            return m
-    return generate_dataset(out, jobs=jobs, progress=progress, **{k: v for k, v in args.items()})
+    m, _ = dataset_status(out, **args)
+    if m is not None:
+        return m
+    return generate_dataset(out, jobs=jobs, progress=progress, **args)

@@ -5,7 +5,7 @@ import torch
 
 from demucs_study.errors import AudioError, ParamsError
 from demucs_study.models import Demucs
-from demucs_study.separate import apply_model
+from demucs_study.separation.apply import apply_model
 from demucs_study.separation.chunks import chunk_weights, plan_chunks
 from separate_helpers import ConvModel, IdentityModel, RecordingModel
 

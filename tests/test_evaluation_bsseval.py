@@ -19,9 +19,11 @@ import soundfile as sf
 
 from demucs_study import SOURCES
 from demucs_study.errors import AudioError, DatasetError
-from demucs_study.evaluate import (SilentStemWarning, TrackTask, evaluate_track, evaluate_tracks, json_path,
-                                   load_stems, main, new_sdr, tasks_from_folders)
+from demucs_study import parallel
 from demucs_study.evaluation import jobs as jobs_module
+from demucs_study.evaluation.bsseval import SilentStemWarning, evaluate_track, new_sdr
+from demucs_study.evaluation.cli import evaluate as evaluate_cli
+from demucs_study.evaluation.jobs import TrackTask, evaluate_tracks, json_path, load_stems, tasks_from_folders
 
 DATA = Path(__file__).parent / "data"
 REGRESSION_JSON = DATA / "evaluate_track_3s.json"
@@ -260,8 +262,8 @@ def test_evaluate_tracks_in_parallel_workers_with_a_silent_track(tmp_path):
 def test_workers_are_spawned_with_one_blas_thread(monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "8")
     monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
-    with jobs_module._single_thread_env():
-        assert all(os.environ[v] == "1" for v in jobs_module.THREAD_VARS)
+    with parallel.single_thread_env():
+        assert all(os.environ[v] == "1" for v in parallel.THREAD_VARS)
     assert os.environ["OMP_NUM_THREADS"] == "8" and "OPENBLAS_NUM_THREADS" not in os.environ
 
 
@@ -290,7 +292,7 @@ def test_cli_summarises_existing_results(tmp_path, capsys):
         (tmp_path / "evals" / f"{name}.json").write_text(stored)
     argv = ["--references", str(tmp_path / "ref"), "--estimates", str(tmp_path / "est"),
             "--out", str(tmp_path / "evals"), "--jobs", "2"]
-    assert main(argv) == 0
+    assert evaluate_cli(argv) == 0
     out = capsys.readouterr().out
     assert "2 tracks: 0 evaluated, 2 already done, 0 skipped" in out
     assert "evals" in out and "20.02" in out  # drums: median of the two non-NaN frames

@@ -14,7 +14,9 @@ import torch
 from demucs_study.config import load_params
 from demucs_study.errors import ParamsError, StudyError
 from demucs_study.models import Demucs, load_model
-from demucs_study.train import best_model_path, load_history, main, run_dir, train_experiment
+from demucs_study.training.cli import train as train_cli
+from demucs_study.training.experiment import train_experiment
+from demucs_study.training.runs import best_model_path, load_history, run_dir
 from demucs_study.training import batches as B
 from demucs_study.training import checkpoint as C
 from demucs_study.training import rng
@@ -31,9 +33,9 @@ def smoke_params(*overrides):
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    """Runs in a per-module temp dir; the smoke data set is shared with test_train_ddp.py (made once)."""
-    data = tmp_path_factory.getbasetemp() / "train-smoke-data"
+def env(tmp_path_factory, smoke_data):
+    """Runs in a per-module temp dir; the smoke data set is shared with test_training_ddp.py (made once)."""
+    data = smoke_data
     runs = tmp_path_factory.mktemp("runs")
     threads = torch.get_num_threads()
     with pytest.MonkeyPatch.context() as mp:
@@ -116,7 +118,7 @@ def test_resume_after_one_epoch_gives_bitwise_identical_weights(env, full_run):
     env.mp.setenv("DEMUCS_STUDY_RUNS", str(env.runs / "b"))
     try:
         # The CLI, stopped after epoch 1 (the flag does not enter the experiment's name).
-        assert main(["--params", str(SMOKE), "--stop-after-epochs", "1", "--no-progress", "--threads", str(THREADS)]) == 0
+        assert train_cli(["--params", str(SMOKE), "--stop-after-epochs", "1", "--no-progress", "--threads", str(THREADS)]) == 0
         folder = run_dir(smoke_params())
         assert load_history(folder)["epochs_done"] == 1 and not load_history(folder)["done"]
         assert not (folder / "best.th").exists()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import AudioError
+from ..errors import AudioError
 
 #: SiSEC 2018's IRM oracles use a 4096-point STFT with a 1024 hop at 44.1 kHz (sigsep-mus-oracle).
 N_FFT = 4096

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from demucs_study.errors import AudioError
-from demucs_study.evaluate import new_sdr
-from demucs_study.oracles import ideal_ratio_mask, istft, mixture_estimates, stft
+from demucs_study.evaluation.bsseval import new_sdr
+from demucs_study.evaluation.oracles import ideal_ratio_mask, istft, mixture_estimates, stft
 
 SR = 44100
 

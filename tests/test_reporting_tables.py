@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from demucs_study.errors import DatasetError
-from demucs_study.evaluate import COLUMNS, load_published
+from demucs_study.evaluation.aggregate import COLUMNS, load_published
 from demucs_study.reporting.tables import (PUBLISHED_MUSDB_ROWS, SHOWN_COLUMNS, STEM_COLUMNS, RowSpec,
-                                           comparison_table, main, published_musdb_table, to_latex,
+                                           comparison_table, published_musdb_table, to_latex,
                                            to_markdown, write_tables)
 
 #: docs/paper.md's reference table (drums, bass, other, vocals, All), by display name.
@@ -81,15 +81,3 @@ def test_measured_rows_and_seed_groups():
         comparison_table(measured, None, [RowSpec(("ours s1", "nope"), "Y", "-", "-", "measured: r")])
     with pytest.raises(DatasetError, match=r"row 'Z': source must start with 'published:' or 'measured:'"):
         comparison_table(measured, None, [RowSpec("ours s1", "Z", "-", "-", "results/x")])
-
-
-def test_cli_writes_the_published_table_when_nothing_is_measured(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("DEMUCS_STUDY_RESULTS", str(tmp_path))
-    monkeypatch.delenv("MUSDB_ROOT", raising=False)
-    assert main(["--profile", "smoke"]) == 0
-    out = tmp_path / "smoke" / "tables"
-    assert sorted(p.name for p in out.iterdir()) == ["published_musdb18.csv", "published_musdb18.md",
-                                                     "published_musdb18.tex"]
-    assert pd.read_csv(out / "published_musdb18.csv").set_index("system").loc["IRM2 oracle", "All"] == \
-        pytest.approx(8.22, abs=0.005)
-    assert "## published_musdb18" in capsys.readouterr().out

@@ -1,30 +1,19 @@
-"""Evaluation of separated tracks: museval BSSEval v4 (SiSEC 2018), the fast "new SDR", and the
-SiSEC 2018 aggregation. The CLI::
+"""``python -m demucs_study evaluate``: BSSEval v4 (SiSEC 2018) of separated tracks, one JSON per track::
 
     python -m demucs_study evaluate --references DIR --estimates DIR --out DIR [--jobs N]
 
 ``--references`` is a MUSDB18-HQ-layout root (``<root>/test/<track>/<stem>.wav``, our synthetic
 set too) or a folder of track folders; ``--estimates`` holds ``<track>/<stem>.wav`` as written by
 ``separate``; ``--out`` receives one museval JSON per track (existing ones are kept: resumable).
-The implementation lives in :mod:`demucs_study.evaluation`.
 """
 from __future__ import annotations
 
 import argparse
 import warnings
 
-from .evaluation.aggregate import (COLUMNS, METRICS, SeedAggregate, aggregate, aggregate_seeds,
-                                   load_published, published_dir, track_scores_from_json)
-from .evaluation.bsseval import NEW_SDR_EPS, SilentStemWarning, check_stems, evaluate_track, new_sdr
-from .evaluation.jobs import (TrackTask, evaluate_tracks, json_path, load_stems, run_task,
-                              tasks_from_folders)
-
-__all__ = [
-    "COLUMNS", "METRICS", "NEW_SDR_EPS", "SeedAggregate", "SilentStemWarning", "TrackTask", "aggregate",
-    "aggregate_seeds", "check_stems", "evaluate_track", "evaluate_tracks", "json_path", "load_published",
-    "load_stems", "main", "new_sdr", "published_dir", "run_task", "tasks_from_folders",
-    "track_scores_from_json",
-]
+from .aggregate import aggregate, track_scores_from_json
+from .bsseval import SilentStemWarning
+from .jobs import evaluate_tracks, json_path, tasks_from_folders
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
+def evaluate(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     tasks = tasks_from_folders(args.references, args.estimates, split=args.split, tracks=args.tracks)
     with warnings.catch_warnings():

@@ -12,11 +12,10 @@ SMOKE = ROOT / "params" / "smoke" / "demucs.yaml"
 
 
 @pytest.mark.slow
-def test_torchrun_two_cpu_ranks_train_and_rank0_writes_the_checkpoint(tmp_path_factory):
+def test_torchrun_two_cpu_ranks_train_and_rank0_writes_the_checkpoint(tmp_path_factory, smoke_data):
     runs = tmp_path_factory.mktemp("ddp-runs")
     env = {**os.environ, "DEMUCS_STUDY_RUNS": str(runs), "OMP_NUM_THREADS": "1",
-           # the smoke data set, shared with test_train.py (generated once per session)
-           "DEMUCS_STUDY_DATA": str(tmp_path_factory.getbasetemp() / "train-smoke-data")}
+           "DEMUCS_STUDY_DATA": str(smoke_data)}  # the smoke data set, made once per session
     env.pop("MUSDB_ROOT", None)
     # batch 8 = 2 ranks x 4 (one Remix group each); the 9 smoke windows give one step per epoch
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",

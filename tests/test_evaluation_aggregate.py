@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from demucs_study.errors import DatasetError
-from demucs_study.evaluate import (COLUMNS, aggregate, aggregate_seeds, load_published, published_dir,
-                                   track_scores_from_json)
+from demucs_study.evaluation.aggregate import (COLUMNS, aggregate, aggregate_seeds, load_published, published_dir,
+                                               track_scores_from_json)
 
 REGRESSION_JSON = Path(__file__).parent / "data" / "evaluate_track_3s.json"
 DEMUCS_SEEDS = ["demucs-1911:default"] + [f"demucs-1911:seed={s}" for s in range(43, 47)]

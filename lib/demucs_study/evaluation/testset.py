@@ -1,5 +1,5 @@
-"""The study's steps that join the library's parts: separate the test set with a trained experiment,
-compute the reference systems, score everything with museval, and collect the per-track scores.
+"""The evaluation steps of the study: separate the test set with a trained experiment, compute the
+reference systems, score everything with BSSEval v4, and collect the per-track scores.
 
 Layout (every path movable, see :mod:`demucs_study.paths`)::
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import paths
-from .utils import save_npy
+from .. import paths
+from ..utils import save_npy
 
 #: The reference systems computed on our own test tracks.
 REFERENCES = ("MIX", "IRM2")
@@ -24,8 +24,8 @@ REFERENCES = ("MIX", "IRM2")
 
 def test_cache(params: dict):
     """The raw cache of the experiment's dataset, with its test split decoded."""
-    from .data.musdb import resolve_root
-    from .data.raw import RawCache
+    from ..data.raw import RawCache
+    from ..data.roots import resolve_root
 
     cache = RawCache(resolve_root(params["dataset"], params["profile"]))
     cache.prepare(("test",))
@@ -45,9 +45,9 @@ def separate_test_set(params: dict, progress: bool = False, cache=None) -> Path:
     split, segment, overlap; seed = the experiment's seed). Tracks already separated are kept."""
     import torch
 
-    from .models.io import load_model
-    from .separate import apply_model
-    from .train import best_model_path
+    from ..models.io import load_model
+    from ..separation.apply import apply_model, options_from_params
+    from ..training.runs import best_model_path
 
     cache = test_cache(params) if cache is None else cache
     out = estimates_dir(params["profile"], params["experiment"])
@@ -55,14 +55,10 @@ def separate_test_set(params: dict, progress: bool = False, cache=None) -> Path:
     if not todo:
         return out
     model = load_model(best_model_path(params))
-    sep = params.get("separate", {})
+    options = options_from_params(params)
     with torch.no_grad():
         for t in todo:
-            est = apply_model(model, t.mixture(mmap=False), shifts=int(sep.get("shifts", 0)),
-                              split=bool(sep.get("split", True)), segment=sep.get("segment"),
-                              overlap=float(sep.get("overlap", 0.25)), seed=int(params.get("seed", 0)),
-                              progress=progress)
-            save_npy(out / f"{t.name}.npy", est)
+            save_npy(out / f"{t.name}.npy", apply_model(model, t.mixture(mmap=False), progress=progress, **options))
     return out
 
 
@@ -89,7 +85,7 @@ def score_system(params: dict, system: str, jobs: int | None = None, progress: b
 
     A track's JSON is kept only if it is newer than its estimates: an interrupted evaluation resumes,
     while a fresh separation (a re-run of the committed study on a new machine) is scored again."""
-    from .evaluation.jobs import TrackTask, evaluate_tracks
+    from .jobs import TrackTask, evaluate_tracks
 
     cache = test_cache(params) if cache is None else cache
     est = estimates_dir(params["profile"], system)
@@ -125,7 +121,7 @@ def measured_scores(profile: str, systems: list[str] | None = None):
     under ``results/<profile>/evals`` (or only ``systems``)."""
     import pandas as pd
 
-    from .evaluation.aggregate import track_scores_from_json
+    from .aggregate import track_scores_from_json
 
     root = paths.results_dir() / profile / "evals"
     frames = []

@@ -12,8 +12,8 @@ import pytest
 import soundfile as sf
 
 from demucs_study import SAMPLERATE, SOURCES
-from demucs_study.data import synth
 from demucs_study.data.synth import cli as synth_cli
+from demucs_study.data.synth import generate as synth
 from demucs_study.errors import DatasetError, ParamsError
 
 ARGS = dict(seed=3, train=2, valid=1, test=1, unlabeled=1, duration=6.0)
@@ -182,7 +182,7 @@ def test_cli_generates_and_reports(tmp_path, capsys):
     out = tmp_path / "cli"
     argv = ["--out", str(out), "--seed", "5", "--train", "1", "--valid", "1", "--test", "1",
             "--unlabeled", "1", "--duration", "1.5", "--jobs", "1"]
-    assert synth_cli.main(argv) == 0
+    assert synth_cli.generate_data(argv) == 0
     assert "1 train, 1 valid, 1 test, 1 unlabeled" in capsys.readouterr().out
     m = json.loads((out / "manifest.json").read_text())
     assert m["args"]["duration"] == 1.5 and m["args"]["seed"] == 5
