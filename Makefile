@@ -15,10 +15,11 @@ export PYTHONHASHSEED := 0
 export OMP_WAIT_POLICY ?= PASSIVE
 
 .SECONDARY:
-.PHONY: env ffmpeg data train evaluate paper-results test lab bench clean help
+.PHONY: env ffmpeg data train evaluate paper-results test test-fast lab bench clean help
 help:
 	@echo "make paper-results [PROFILE=quick|smoke|full]   run every notebook of the study"
-	@echo "make test                                       run the test suite"
+	@echo "make test                                       run the test suite (all of it)"
+	@echo "make test-fast                                  every test but the slow ones (under a minute)"
 	@echo "make lab                                        open JupyterLab on notebooks/"
 	@echo "make bench                                      run benchmarks/ (installs the peers)"
 	@echo "make clean                                      remove generated data, runs and smoke results"
@@ -70,6 +71,9 @@ paper-results: $(DONE)/05_paper
 
 test: $(ENV_STAMP) | ffmpeg
 	$(PY) -m pytest -q -x --durations=15 tests
+
+test-fast: $(ENV_STAMP) | ffmpeg
+	$(PY) -m pytest -q -x -m "not slow" tests
 
 lab: $(ENV_STAMP) | ffmpeg
 	$(VENV)/bin/jupyter lab notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)

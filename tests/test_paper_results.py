@@ -31,7 +31,8 @@ def test_smoke_profile_produces_every_output(smoke_run):
     for name in ("01_data", "02_train-demucs", "03_evaluate-demucs", "05_paper"):
         assert (res / "notebooks" / f"{name}.ipynb").is_file()
         assert (res / "notebooks" / f"{name}.html").stat().st_size > 10_000
-    for fig in ("data_spectrograms", "learning_curves", "boxplot_sdr", "spectrogram_comparison"):
+    for fig in ("data_spectrograms", "learning_curve_demucs", "separation_demucs", "learning_curves", "boxplot_sdr",
+                "spectrogram_comparison"):
         assert (res / "figures" / f"{fig}.png").is_file() and (res / "figures" / f"{fig}.svg").is_file()
     table = pd.read_csv(res / "tables" / "synthetic.csv")
     assert list(table["system"])[-2:] == ["Mixture as every estimate (MIX)", "Ideal ratio mask oracle (IRM2)"]
@@ -45,6 +46,37 @@ def test_smoke_profile_produces_every_output(smoke_run):
     assert prov["steps"]["02_train-demucs"]["params"]["seed"] == 42
     tracks = list((res / "evals" / "demucs" / "test").glob("*.json"))
     assert len(tracks) == 2  # the smoke test set
+
+
+def shown_figures(notebook: Path) -> list[str]:
+    """The names of the figures an executed notebook displays inline (``reporting.figures.publish``)."""
+    nb = json.loads(notebook.read_text())
+    return [out["metadata"]["image/png"]["figure"] for cell in nb["cells"] for out in cell.get("outputs", [])
+            if "image/png" in out.get("data", {})]
+
+
+@pytest.mark.slow
+def test_every_saved_figure_is_shown_inline_once(smoke_run):
+    base, _, _ = smoke_run
+    res = base / "results" / "smoke"
+    shown = [name for nb in sorted((res / "notebooks").glob("*.ipynb")) for name in shown_figures(nb)]
+    saved = sorted(p.stem for p in (res / "figures").glob("*.png"))
+    assert sorted(shown) == saved and len(set(shown)) == len(shown)
+    assert shown_figures(res / "notebooks" / "05_paper.ipynb") == ["boxplot_sdr", "learning_curves",
+                                                                    "spectrogram_comparison"]
+
+
+@pytest.mark.slow
+def test_outputs_hold_no_machine_path_and_the_index_links_everything(smoke_run):
+    base, _, _ = smoke_run
+    res = base / "results" / "smoke"
+    for path in [*res.glob("notebooks/*.html"), *res.glob("notebooks/*.ipynb"), res / "provenance.json",
+                 res / "index.html"]:
+        text = path.read_text()
+        assert str(base) not in text and str(ROOT) not in text, path
+    index = (res / "index.html").read_text()
+    for item in [*res.glob("notebooks/*.html"), *res.glob("tables/*.md"), *res.glob("figures/*.png")]:
+        assert f"{item.parent.name}/{item.name}" in index
 
 
 @pytest.mark.slow

@@ -179,6 +179,15 @@ def profile_experiments(profile: str, params_root: Path | None = None) -> list[d
     return [load_params(p) for p in files]
 
 
+def training_parameters(params: dict) -> dict[str, Any]:
+    """The flattened parameters that decide what an experiment learns: ``seed``, ``model``, the
+    model's constructor arguments and ``train.*`` (for the training notebook's table)."""
+    model = params.get("model")
+    keep = {"seed": params.get("seed"), "model": model, "models": {model: params.get("models", {}).get(model, {})},
+            "train": params.get("train", {})}
+    return flatten(keep)
+
+
 def require(params: dict, dotted: str):
     """The value of the parameter ``dotted`` (``"train.lr"``); a :class:`ParamsError` naming the params
     file if it is missing."""

@@ -51,3 +51,35 @@ def track_summary(name: str, split: str, stems: np.ndarray, samplerate: int) -> 
         row[f"{source} active"] = round(float(a.mean()), 2)
     row["longest silence (s)"] = max((e - s for a in act for s, e in silent_runs(a)), default=0.0)
     return row
+
+
+def dataset_table(cache, splits=("train", "valid", "test")):
+    """One :func:`track_summary` row per track of the prepared ``cache`` (a ``data.raw.RawCache``)."""
+    import pandas as pd
+
+    from .datasets import iter_tracks
+
+    return pd.DataFrame([track_summary(t.name, split, t.stems, t.samplerate)
+                         for split in splits for t in iter_tracks(cache, split)])
+
+
+def split_summary(table):
+    """Per split: number of tracks, minutes of audio, and the mean active fraction of each stem."""
+    return table.groupby("split", sort=False).agg(
+        tracks=("track", "count"), minutes=("duration (s)", lambda s: s.sum() / 60),
+        **{f"{s} active": (f"{s} active", "mean") for s in SOURCES})
+
+
+def song_sections(root, track: str):
+    """``(metadata, sections)`` of a synthetic ``track`` from the generator's manifest in ``root``:
+    the track's manifest entry and a DataFrame of its sections (which stems play where); ``(None,
+    None)`` for a dataset without a manifest (the real MUSDB18) or a track it does not list."""
+    import pandas as pd
+
+    from .synth.generate import read_manifest
+
+    manifest = read_manifest(root)
+    meta = next((m for m in (manifest or {}).get("tracks", []) if m.get("name") == track), None)
+    if meta is None:
+        return None, None
+    return meta, pd.DataFrame(meta.get("sections", []))

@@ -55,6 +55,17 @@ def load_published(files: Iterable[str] | None = None, directory: str | os.PathL
     return pd.concat(frames, ignore_index=True)
 
 
+def load_published_logs(directory: str | os.PathLike | None = None):
+    """The per-epoch training logs of the released Demucs runs (``demucs1911_training_logs.csv``:
+    run, epoch, train_l1, valid_l1, seconds; see ``results/published/README.md``)."""
+    import pandas as pd
+
+    path = (Path(directory) if directory is not None else published_dir()) / "demucs1911_training_logs.csv"
+    if not path.is_file():
+        raise DatasetError(f"published training logs {path} do not exist (see results/published/README.md)")
+    return pd.read_csv(path)
+
+
 def _read_museval_json(path: Path) -> dict:
     opener = gzip.open if path.name.endswith(".gz") else open
     try:
@@ -130,6 +141,14 @@ def _check_long(df) -> None:
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
         raise DatasetError(f"per-track scores need the columns {', '.join(COLUMNS)}; missing {', '.join(missing)}")
+
+
+def per_track(df, system: str, metric: str = "SDR"):
+    """One system's per-track ``metric`` (median over frames) as a table: a row per track, a column
+    per target."""
+    _check_long(df)
+    rows = df[(df["system"] == system) & (df["metric"] == metric)]
+    return rows.pivot(index="track", columns="target", values="value")
 
 
 def aggregate(df, metric: str = "SDR", targets: Sequence[str] = SOURCES):

@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import paths
+from ..training.runs import safe_name
 from ..utils import save_npy
 
 #: The reference systems computed on our own test tracks.
@@ -33,11 +34,27 @@ def test_cache(params: dict):
 
 
 def estimates_dir(profile: str, system: str) -> Path:
-    return paths.data_dir() / "estimates" / profile / system.replace("/", "_")
+    """``data/estimates/<profile>/<system>``: the estimates of a system, one ``<track>.npy`` each."""
+    return paths.data_dir() / "estimates" / profile / safe_name(system)
 
 
 def evals_dir(profile: str, system: str) -> Path:
-    return paths.results_dir() / profile / "evals" / system.replace("/", "_") / "test"
+    """``results/<profile>/evals/<system>/test``: its per-track BSSEval JSON."""
+    return paths.results_dir() / profile / "evals" / safe_name(system) / "test"
+
+
+def stem_estimates(profile: str, systems, track: str, stem: str) -> dict:
+    """``{system: (C, T) estimate of stem}`` of ``track`` for each of ``systems`` whose estimates exist."""
+    import numpy as np
+
+    from .. import SOURCES
+
+    out = {}
+    for system in systems:
+        path = estimates_dir(profile, system) / f"{track}.npy"
+        if path.is_file():
+            out[system] = np.load(path, mmap_mode="r")[SOURCES.index(stem)]
+    return out
 
 
 def separate_test_set(params: dict, progress: bool = False, cache=None) -> Path:

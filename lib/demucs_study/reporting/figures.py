@@ -1,4 +1,10 @@
-"""Figures of the study (matplotlib). Each function returns a Figure; ``save_figure`` writes PNG and SVG."""
+"""Figures of the study. Each function returns a matplotlib Figure; :func:`publish` writes it as PNG and
+SVG (byte-identical on a re-run) and returns what a notebook displays inline.
+
+Statistical plots (the SiSEC-style box plots) use seaborn with one theme and one colour per system
+(:func:`system_colors`): the same system has the same colour in every figure. Signal plots
+(spectrograms, learning curves) are plain matplotlib.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,16 +14,57 @@ import numpy as np
 from .. import SOURCES
 from ..utils import atomic_path
 
+#: Fixed so that SVG element ids (random by default) are the same on every run.
+SVG_HASHSALT = "demucs-study"
+#: Colours of the reference systems; experiments take the seaborn "colorblind" palette in order.
+REFERENCE_COLORS = {"MIX": "#8c8c8c", "IRM2": "#303030"}
+
+
+def theme() -> None:
+    """The study's seaborn theme (white grid, small fonts), applied before drawing a statistical plot."""
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid", context="paper", font_scale=1.1)
+
+
+def system_colors(systems) -> dict[str, str]:
+    """A colour per system: references get :data:`REFERENCE_COLORS`, the others the "colorblind" palette
+    in sorted order (so a system keeps its colour whichever other systems a figure shows)."""
+    import seaborn as sns
+
+    palette = sns.color_palette("colorblind", 10).as_hex()
+    others = sorted(s for s in set(systems) if s not in REFERENCE_COLORS)
+    colors = {s: palette[i % len(palette)] for i, s in enumerate(others)}
+    colors.update({s: c for s, c in REFERENCE_COLORS.items() if s in set(systems)})
+    return colors
+
 
 def save_figure(fig, out_dir: str | Path, name: str, dpi: int = 110) -> list[Path]:
-    """Write ``fig`` as ``out_dir/name.png`` and ``out_dir/name.svg`` (atomically). Returns the paths."""
+    """Write ``fig`` as ``out_dir/name.png`` and ``out_dir/name.svg`` (atomically, reproducibly:
+    no date, fixed SVG ids). Returns the paths."""
+    import matplotlib
+
     out = []
-    for ext in ("png", "svg"):
-        path = Path(out_dir) / f"{name}.{ext}"
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=ext, metadata={"Date": None} if ext == "svg" else None)
-        out.append(path)
+    with matplotlib.rc_context({"svg.hashsalt": SVG_HASHSALT}):
+        for ext in ("png", "svg"):
+            path = Path(out_dir) / f"{name}.{ext}"
+            metadata = {"Date": None} if ext == "svg" else {"Software": None}
+            with atomic_path(path) as tmp:
+                fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=ext, metadata=metadata)
+            out.append(path)
     return out
+
+
+def publish(fig, out_dir: str | Path, name: str, dpi: int = 110):
+    """Save ``fig`` (:func:`save_figure`), close it, and return an ``IPython.display.Image`` of it
+    tagged ``{"figure": name}``: the last line of a notebook cell shows the figure where the text
+    discusses it, and tests can match shown figures with saved ones."""
+    import matplotlib.pyplot as plt
+    from IPython.display import Image
+
+    png, _ = save_figure(fig, out_dir, name, dpi)
+    plt.close(fig)
+    return Image(data=png.read_bytes(), format="png", metadata={"figure": name})
 
 
 def log_spectrogram(x: np.ndarray, samplerate: int, n_fft: int = 2048, hop: int = 512) -> np.ndarray:
@@ -59,8 +106,8 @@ def stems_dict(mixture: np.ndarray, stems: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def learning_curves(histories: dict[str, dict], published=None, published_runs=("default",)):
-    """Validation (solid) and training (dashed) L1 per epoch of our experiments, next to the released
-    Demucs runs (``results/published/demucs1911_training_logs.csv``, 8 x V100, MUSDB18).
+    """Validation (solid) and training (dashed) loss per epoch of our experiments, next to the released
+    Demucs runs (``evaluation.aggregate.load_published_logs``: 8 x V100, MUSDB18).
 
     ``histories``: experiment name -> the ``history.json`` of its run (``history`` entries with epoch,
     train, valid; ``baseline_valid`` = the loss of predicting mixture/4 for every stem, drawn dotted).
@@ -69,21 +116,22 @@ def learning_curves(histories: dict[str, dict], published=None, published_runs=(
     """
     import matplotlib.pyplot as plt
 
+    colors = system_colors(histories)
     panels = 2 if published is not None else 1
     fig, axes = plt.subplots(1, panels, figsize=(6 * panels, 3.8), squeeze=False)
     ax = axes[0, 0]
-    for i, (name, doc) in enumerate(histories.items()):
+    for name, doc in histories.items():
         hist = doc.get("history", [])
         if not hist:
             continue
-        color = f"C{i % 10}"
+        color = colors[name]
         epochs = [e["epoch"] for e in hist]
         ax.plot(epochs, [e["valid"] for e in hist], color=color, label=f"{name} valid")
         ax.plot(epochs, [e["train"] for e in hist], color=color, ls="--", alpha=0.7, label=f"{name} train")
         if doc.get("baseline_valid") is not None:
             ax.axhline(doc["baseline_valid"], color=color, ls=":", lw=1, label=f"{name}: mixture/4 (valid)")
     ax.set_xlabel("epoch")
-    ax.set_ylabel("L1 loss (normalised waveform)")
+    ax.set_ylabel("training loss (normalised)")
     ax.set_title("this study")
     ax.legend(fontsize=7)
     if published is not None:
@@ -104,26 +152,49 @@ def learning_curves(histories: dict[str, dict], published=None, published_runs=(
 
 def sdr_boxplot(scores, systems: list[str] | None = None, targets=SOURCES, metric: str = "SDR",
                 labels: dict[str, str] | None = None):
-    """SiSEC-style box plots: per-track ``metric`` (median over frames) per stem, one box per system.
+    """SiSEC-style box plots (seaborn): per-track ``metric`` (median over frames), one panel per stem,
+    one box per system in its colour (:func:`system_colors`).
 
     ``scores``: long DataFrame (system, track, target, metric, value). Systems ordered as given, else by
     their median over stems. NaN values (tracks where a stem is silent throughout) are left out.
     """
     import matplotlib.pyplot as plt
+    import seaborn as sns
 
+    theme()
     df = scores[(scores["metric"] == metric) & scores["target"].isin(targets)].dropna(subset=["value"])
     if systems is None:
         systems = list(df.groupby("system")["value"].median().sort_values().index)
     labels = labels or {}
+    df = df[df["system"].isin(systems)].assign(label=lambda d: d["system"].map(lambda s: labels.get(s, s)))
+    order = [labels.get(s, s) for s in systems]
+    palette = {labels.get(s, s): c for s, c in system_colors(systems).items()}
     fig, axes = plt.subplots(1, len(targets), figsize=(3.2 * len(targets), 0.45 * len(systems) + 1.6),
                              sharey=True, squeeze=False)
     for ax, target in zip(axes[0], targets):
-        data = [df[(df["system"] == s) & (df["target"] == target)]["value"].to_numpy() for s in systems]
-        ax.boxplot(data, vert=False, showfliers=True, widths=0.6, medianprops={"color": "C3"},
-                   flierprops={"markersize": 3})
+        sns.boxplot(data=df[df["target"] == target], x="value", y="label", hue="label", order=order,
+                    hue_order=order, palette=palette, legend=False, ax=ax, width=0.6, fliersize=2, linewidth=1)
         ax.set_title(target)
         ax.set_xlabel(f"{metric} (dB)")
-        ax.grid(axis="x", alpha=0.3)
-    axes[0, 0].set_yticks(range(1, len(systems) + 1), [labels.get(s, s) for s in systems])
+        ax.set_ylabel("")
     fig.tight_layout()
     return fig
+
+
+def separation_signals(mixture: np.ndarray, stems: np.ndarray, estimates: np.ndarray,
+                       sources=SOURCES) -> dict[str, np.ndarray]:
+    """``{"mixture", "<source> (true)", "<source> (estimate)", ...}`` from a mixture (C, T), the true stems
+    and a system's estimates (S, C, T): what a separation figure and its players show."""
+    out = {"mixture": mixture}
+    for i, name in enumerate(sources):
+        out[f"{name} (true)"] = stems[i]
+        out[f"{name} (estimate)"] = estimates[i]
+    return out
+
+
+def comparison_signals(mixture: np.ndarray, reference: np.ndarray, estimates: dict[str, np.ndarray],
+                       stem: str) -> dict[str, np.ndarray]:
+    """The signals of a comparison figure: ``{"mixture", "<stem> (true)", "<stem> (<system>)"...}`` from a
+    mixture (C, T), the true stem (C, T) and each system's estimate of it (C, T)."""
+    return {"mixture": mixture, f"{stem} (true)": reference, **{f"{stem} ({s})": e for s, e in estimates.items()}}
+

@@ -20,15 +20,18 @@ from ..paths import repo_root
 from ..utils import write_json
 
 PACKAGES = ("torch", "numpy", "scipy", "soundfile", "soxr", "musdb", "museval", "stempeg", "pretty_midi",
-            "tinysoundfont", "pandas", "matplotlib", "papermill")
+            "tinysoundfont", "pandas", "matplotlib", "seaborn", "papermill")
 
 
 def git_commit(root: Path | None = None) -> dict:
-    """The commit of the checkout and whether the tree had local changes (None outside git)."""
+    """The commit of the checkout and whether its code had local changes (None outside git).
+
+    ``results/`` is left out of the check: the study writes its outputs there while it runs, so a run
+    of a clean checkout stays ``dirty: false`` from its first step to its last."""
     root = root or repo_root()
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!results"], cwd=root,
                                capture_output=True, text=True, check=True).stdout.strip() != ""
         return {"commit": sha, "dirty": dirty}
     except (OSError, subprocess.CalledProcessError):

@@ -19,6 +19,7 @@ from ..config import display_path, load_params, params_hash
 from ..errors import StudyError
 from ..paths import results_dir
 from ..utils import atomic_path, write_json
+from .index import write_index
 from .provenance import record_step
 
 
@@ -47,6 +48,16 @@ def stale_temporaries(out_dir: Path, name: str) -> list[Path]:
     """Temporary copies of step ``name`` left in ``out_dir`` by a run that was killed while executing
     (``utils.atomic_path`` names them ``.<name>.<random>.tmp.ipynb``)."""
     return sorted(Path(out_dir).glob(f".{name}.*.tmp.ipynb"))
+
+
+def _scrub_paths(ipynb: Path, input_path: str, output_path: str) -> None:
+    """Replace the absolute paths papermill records in the executed notebook's metadata."""
+    import nbformat
+
+    nb = nbformat.read(str(ipynb), as_version=4)
+    meta = nb.metadata.get("papermill", {})
+    meta["input_path"], meta["output_path"] = input_path, output_path
+    nbformat.write(nb, str(ipynb))
 
 
 def _relative(path: Path, start: Path) -> str:
@@ -94,6 +105,7 @@ def run_notebook(notebook: str | Path, params_file: str | Path, overrides: list[
             str(notebook), str(tmp), kernel_name=kernel, cwd=str(notebook.parent), progress_bar=False,
             parameters={"params_file": _relative(params_file, notebook.parent), "overrides": list(overrides)},
         )
+        _scrub_paths(tmp, display_path(notebook), f"results/{profile}/notebooks/{out_nb.name}")
     wall = time.time() - start
     if html:
         _to_html(out_nb, out_dir / f"{name}.html")
@@ -101,6 +113,7 @@ def run_notebook(notebook: str | Path, params_file: str | Path, overrides: list[
             "overrides": list(overrides), "experiment": params["experiment"], "params": params,
             "hash": digest, "wall_seconds": round(wall, 1), "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     record_step(results, name, info)
+    write_index(results)
     write_json(stamp, {"hash": digest, "wall_seconds": info["wall_seconds"]})
     print(f"{name}: done in {wall:.0f} s -> {display_path(out_nb)}")
     return info
