@@ -4,6 +4,7 @@ from __future__ import annotations
 import subprocess
 
 import numpy as np
+import soundfile as sf
 import pytest
 
 from demucs_study import audio
@@ -166,3 +167,33 @@ def test_is_silent():
     assert is_silent(np.zeros((2, 100), np.float32))
     assert is_silent(np.full((2, 100), 1e-4, np.float32))  # -80 dBFS
     assert not is_silent(sine(100, 0.1, 8000))
+
+
+def test_nan_samples_are_named_with_where_the_first_is(tmp_path):
+    x = np.full((2, 44100), 0.1, dtype=np.float32)
+    x[1, 22050:22060] = np.nan
+    x[0, 30000] = np.inf
+    path = tmp_path / "nan.wav"
+    sf.write(path, x.T, 44100, subtype="FLOAT")
+    with pytest.raises(AudioError, match=r"nan\.wav holds 11 NaN or infinite sample\(s\), the first at sample 22050 "
+                                         r"\(0\.500 s\) of channel 1; it is damaged"):
+        read_audio(path)
+
+
+def test_truncated_wav_warns_with_what_was_promised_and_what_was_read(tmp_path):
+    from demucs_study.audio import TruncatedAudioWarning, promised_frames
+
+    full = tmp_path / "full.wav"
+    sf.write(full, np.zeros((3 * 44100, 2), dtype=np.float32) + 0.1, 44100, subtype="PCM_16")
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(full.read_bytes()[:44 + 39 * 4])  # the 44-byte header, then 39 stereo 16-bit frames
+    assert promised_frames(full) == promised_frames(cut) == 3 * 44100
+    with pytest.warns(TruncatedAudioWarning, match=r"cut\.wav is truncated: its header promises 132300 samples "
+                                                   r"\(3\.00 s\) but it holds 39 \(0\.001 s\)"):
+        x, _ = read_audio(cut)
+    assert x.shape == (2, 39)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TruncatedAudioWarning)
+        assert read_audio(full)[0].shape == (2, 3 * 44100)   # a complete file: no warning

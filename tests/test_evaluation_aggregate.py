@@ -1,4 +1,4 @@
-"""SiSEC 2018 aggregation: the published numbers of docs/paper.md to 0.01 dB, frames -> track
+"""SiSEC 2018 aggregation: the published numbers (docs/paper.md, section "Reference numbers") to 0.01 dB, frames -> track
 medians from museval JSON, seeds -> mean and standard error."""
 from __future__ import annotations
 
@@ -14,19 +14,12 @@ import pytest
 from demucs_study.errors import DatasetError
 from demucs_study.evaluation.aggregate import (COLUMNS, aggregate, aggregate_seeds, load_published, published_dir,
                                                track_scores_from_json)
+from reference_numbers import DEMUCS_1911_MEAN, PUBLISHED_SDR
 
 REGRESSION_JSON = Path(__file__).parent / "data" / "evaluate_track_3s.json"
 DEMUCS_SEEDS = ["demucs-1911:default"] + [f"demucs-1911:seed={s}" for s in range(43, 47)]
-#: docs/paper.md, "Reference numbers (SDR, dB, MUSDB18 test)": drums, bass, other, vocals, All.
-PAPER = {
-    "STL2": (4.22, 3.21, 2.25, 3.25, 3.23),
-    "TAK1": (6.43, 5.16, 4.15, 6.60, 5.58),
-    "TAK3": (6.82, 5.29, 4.40, 6.80, 5.83),
-    "TAK2": (6.81, 5.40, 4.80, 7.16, 6.04),
-    "baseline:OpenUnmix": (5.73, 5.23, 4.02, 6.32, 5.33),
-    "IRM2": (8.45, 7.12, 7.85, 9.43, 8.22),
-}
-DEMUCS_MEAN = (6.08, 5.83, 4.12, 6.29, 5.58)
+PAPER = PUBLISHED_SDR
+DEMUCS_MEAN = DEMUCS_1911_MEAN
 
 
 @pytest.fixture(scope="module")

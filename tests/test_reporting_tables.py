@@ -12,17 +12,11 @@ from demucs_study.evaluation.aggregate import COLUMNS, load_published
 from demucs_study.reporting.tables import (PUBLISHED_MUSDB_ROWS, SHOWN_COLUMNS, STEM_COLUMNS, RowSpec,
                                            comparison_table, published_musdb_table, to_latex,
                                            to_markdown, write_tables)
+from reference_numbers import DEMUCS_1911_MEAN, PUBLISHED_SDR
 
-#: docs/paper.md's reference table (drums, bass, other, vocals, All), by display name.
-EXPECTED = {
-    "Wave-U-Net (STL2)": (4.22, 3.21, 2.25, 3.25, 3.23),
-    "MMDenseLSTM (TAK1)": (6.43, 5.16, 4.15, 6.60, 5.58),
-    "MMDenseNet (TAK3)": (6.82, 5.29, 4.40, 6.80, 5.83),
-    "MMDenseLSTM (TAK2)": (6.81, 5.40, 4.80, 7.16, 6.04),
-    "Open-Unmix": (5.73, 5.23, 4.02, 6.32, 5.33),
-    "Demucs (Nov 2019 release)": (6.08, 5.83, 4.12, 6.29, 5.58),
-    "IRM2 oracle": (8.45, 7.12, 7.85, 9.43, 8.22),
-}
+#: The published reference numbers (tests/reference_numbers.py), by the display name of their row.
+EXPECTED = {row.display: DEMUCS_1911_MEAN if isinstance(row.system, tuple) else PUBLISHED_SDR[row.system]
+            for row in PUBLISHED_MUSDB_ROWS}
 
 
 @pytest.fixture(scope="module")

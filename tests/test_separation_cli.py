@@ -208,6 +208,24 @@ def test_rerun_replaces_the_track_folder_whole(tmp_path, identity_file, capsys):
     assert all(subtype == "PCM_16" for _, _, subtype in stems_of(tmp_path / "out" / "t").values())
 
 
+def test_nan_file_is_named_damaged_and_truncated_file_warns(tmp_path, identity_file, capsys):
+    src = tmp_path / "in"
+    src.mkdir()
+    damaged = tones(1.0, SR)
+    damaged[0, 4410] = np.nan
+    sf.write(str(src / "nan.wav"), damaged.T, SR, subtype="FLOAT")
+    sf.write(str(src / "long.wav"), tones(2.0, SR).T, SR, subtype="PCM_16")
+    (src / "cut.wav").write_bytes((src / "long.wav").read_bytes()[:44 + 39 * 4])
+    code, _, err = run(capsys, src / "nan.wav", src / "cut.wav", "-m", identity_file(), "-o", tmp_path / "out")
+    assert code == 1
+    assert re.search(rf"error: audio file {src}/nan.wav holds 1 NaN or infinite sample\(s\), the first at sample 4410 "
+                     r"\(0\.100 s\) of channel 0", err), err
+    assert "silent" not in err
+    assert re.search(rf"warning: audio file {src}/cut.wav is truncated: its header promises 88200 samples \(2\.00 s\) "
+                     r"but it holds 39", err), err
+    assert not (tmp_path / "out" / "nan").exists() and (tmp_path / "out" / "cut").is_dir()
+
+
 def test_same_track_name_twice_is_an_error_for_the_second(tmp_path, identity_file, capsys):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()

@@ -43,6 +43,57 @@ def _check_readable(path: Path) -> None:
         raise AudioError(f"audio file {path} is empty (0 bytes); replace it with a complete copy")
 
 
+class TruncatedAudioWarning(UserWarning):
+    """An audio file holds fewer samples than its header promises (an interrupted copy or download)."""
+
+
+def promised_frames(path: str | os.PathLike) -> int | None:
+    """The number of frames the header of ``path`` promises, or None when it does not say.
+
+    WAV (RIFF/RIFX/RF64 with a 32-bit size): the size of the ``data`` chunk over the frame size of the
+    ``fmt `` chunk, read from the bytes themselves (libsndfile silently reports what is there instead).
+    Other libsndfile formats (flac, aiff, ...): the header's frame count as libsndfile reads it.
+    """
+    import soundfile as sf
+
+    path = Path(path)
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if len(head) == 12 and head[:4] in (b"RIFF", b"RIFX") and head[8:12] == b"WAVE":
+            order = "little" if head[:4] == b"RIFF" else "big"
+            block = None
+            while True:
+                chunk = f.read(8)
+                if len(chunk) < 8:
+                    return None
+                cid, size = chunk[:4], int.from_bytes(chunk[4:], order)
+                if cid == b"fmt ":
+                    fmt = f.read(size)
+                    block = int.from_bytes(fmt[12:14], order) or None
+                    f.seek(size % 2, 1)
+                elif cid == b"data":
+                    return size // block if block and size not in (0, 0xFFFFFFFF) else None
+                else:
+                    f.seek(size + size % 2, 1)
+    if path.suffix.lower() in SOUNDFILE_SUFFIXES:
+        try:
+            return int(sf.info(str(path)).frames)
+        except Exception:
+            return None
+    return None
+
+
+def check_finite(x: np.ndarray, path: str | os.PathLike, samplerate: int) -> None:
+    """Raise :class:`AudioError` naming ``path`` if ``x`` (channels, time) holds NaN or infinite samples,
+    with how many and where the first one is."""
+    bad = ~np.isfinite(x)
+    if bad.any():
+        first = int(np.nonzero(bad.any(axis=0))[0][0])
+        channel = int(np.nonzero(bad[:, first])[0][0])
+        raise AudioError(f"audio file {path} holds {int(bad.sum())} NaN or infinite sample(s), the first at sample "
+                         f"{first} ({first / samplerate:.3f} s) of channel {channel}; it is damaged: re-export it")
+
+
 def _read_soundfile(path: Path) -> tuple[np.ndarray, int]:
     import soundfile as sf
 
@@ -137,7 +188,9 @@ def read_audio(path: str | os.PathLike, samplerate: int | None = None,
 
     ``samplerate``: resample to this rate (soxr HQ) if given. ``channels``: 1 or 2; mono is
     duplicated to stereo, stereo averaged to mono; more than 2 channels raises (downmix first).
-    Missing, empty (no bytes or 0 samples) and undecodable files raise :class:`AudioError`.
+    Missing, empty (no bytes or 0 samples), undecodable and damaged (NaN or infinite samples) files
+    raise :class:`AudioError`; a file holding fewer samples than its header promises is read with a
+    :class:`TruncatedAudioWarning` saying both numbers.
     """
     path = Path(path)
     _check_readable(path)
@@ -151,6 +204,15 @@ def read_audio(path: str | os.PathLike, samplerate: int | None = None,
         x, sr = _read_ffmpeg(path)
     if x.shape[1] == 0:
         raise AudioError(f"audio file {path} holds no samples (0 frames); replace it with a complete copy")
+    check_finite(x, path, sr)
+    promised = promised_frames(path)
+    if promised is not None and x.shape[1] < promised:
+        import warnings
+
+        warnings.warn(TruncatedAudioWarning(
+            f"audio file {path} is truncated: its header promises {promised} samples ({promised / sr:.2f} s) but "
+            f"it holds {x.shape[1]} ({x.shape[1] / sr:.3f} s); only those are used: replace it with a complete copy"),
+            stacklevel=2)
     if channels is not None:
         x = to_channels(x, channels, path)
     if samplerate is not None and int(samplerate) != sr:

@@ -43,7 +43,7 @@ def _rewrite(in_channels: int, channels: int, kernel_size: int, glu: bool) -> li
 
 
 def rescale_(module: nn.Module, reference: float) -> None:
-    """The "rescale" initialisation (paper.md, "Model"; reference a = 0.1 in the released runs).
+    """The "rescale" initialisation (docs/paper.md, section "Model"; reference a = 0.1 in the released runs).
 
     For every Conv1d and ConvTranspose1d, with ``s = weight.std()``, divide weight and bias by
     ``sqrt(s / a)``: the weight std becomes ``sqrt(s * a)``. In place, no gradient.
@@ -89,7 +89,7 @@ class Demucs(Separator):
         rescale: reference std a of the rescale initialisation (0 disables it).
         samplerate: sample rate the model works at (metadata for ``separate``; not used inside).
 
-    Sizes (paper.md): channels=64 -> 265.7 M parameters, channels=100 -> 648.5 M.
+    Sizes (docs/paper.md, section "Model"): channels=64 -> 265.7 M parameters, channels=100 -> 648.5 M.
     """
 
     @capture_init
@@ -132,7 +132,7 @@ class Demucs(Separator):
         """Smallest input length >= ``length`` for which every strided conv sees full windows
         (no sample dropped) and the output has at least ``length`` samples.
 
-        E.g. 441,000 (10 s) -> 451,924, whose output has 441,004 samples (paper.md, "Model").
+        E.g. 441,000 (10 s) -> 451,924, whose output has 441,004 samples (docs/paper.md, section "Model").
         Each decoder level (from the output up) needs ``D >= context + ceil((target - k) / s)``
         input samples to produce ``target``; the input length is then rebuilt from the deepest one.
         """

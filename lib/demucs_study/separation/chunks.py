@@ -3,7 +3,7 @@
 A signal of ``length`` samples is covered by chunks of ``chunk`` samples whose starts are
 ``overlap`` samples closer than ``chunk`` (stride ``chunk - overlap``); the last chunk is cut at
 ``length``. Inside every region shared by two chunks the weights cross-fade linearly (the
-"triangular cross-fade" of the later Demucs releases, paper.md "Test time shift trick"): each chunk
+"triangular cross-fade" of the later Demucs releases, docs/paper.md, section "Test-time shift trick and chunking"): each chunk
 has a trapezoid window, rising over its first ``overlap`` samples when a chunk precedes it and
 falling over its last ``overlap`` samples when one follows, and the windows are divided by their sum
 at every sample. The weights of all chunks therefore add up to exactly one everywhere (a partition

@@ -24,11 +24,12 @@ import shutil
 import sys
 import tempfile
 import uuid
+import warnings
 from pathlib import Path
 
 import numpy as np
 
-from ..audio import CLIP_POLICIES
+from ..audio import CLIP_POLICIES, TruncatedAudioWarning
 from ..errors import AudioError, StudyError
 
 #: ``--int16``/``--int24``/``--flac`` and the default: (file suffix, libsndfile subtype).
@@ -269,9 +270,13 @@ def separate(argv: list[str]) -> int:
                                  f"written to {out_dir / name}; rename one of the files")
             if not args.quiet:
                 print(f"separating {file}", file=sys.stderr, flush=True)
-            folder = separate_file(model, file, out_dir, shifts=args.shifts, split=args.split,
-                                   segment=args.segment, overlap=args.overlap, seed=args.seed,
-                                   output=args.output, clip=args.clip, progress=not args.quiet)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", TruncatedAudioWarning)
+                folder = separate_file(model, file, out_dir, shifts=args.shifts, split=args.split,
+                                       segment=args.segment, overlap=args.overlap, seed=args.seed,
+                                       output=args.output, clip=args.clip, progress=not args.quiet)
+            for w in caught:
+                print(f"warning: {w.message}", file=sys.stderr, flush=True)
             written[name] = Path(file)
             if not args.quiet:
                 print(f"wrote {folder}", flush=True)

@@ -3,7 +3,7 @@
 Shapes: training windows are stems ``(B, S, C, T)`` (S = 4 sources, C = 2 channels, normalised by
 the track's mixture statistics). After the augmentations (``(B, S, C, T - shift)``) they are
 centre-cropped to the model's input length L (:func:`.batches.input_length`); the mixture is
-re-made as their sum ``(B, C, L)`` (paper.md, "Training"), the model returns ``(B, S, C, L')`` and
+re-made as their sum ``(B, C, L)`` (docs/paper.md, section "Training"), the model returns ``(B, S, C, L')`` and
 the targets are the stems centre-trimmed to ``L'``.
 """
 from __future__ import annotations
