@@ -327,8 +327,8 @@ def train_classifier(train_tracks: Sequence, valid_tracks: Sequence, out_dir, co
         at_half = report(probs, truth, {s: 0.5 for s in SOURCES})
         entry = {"epoch": epoch + 1, "train": total / len(batches), "valid": valid_loss, "best": best_loss,
                  "best_epoch": best_epoch, "seconds": time.perf_counter() - began,
-                 "precision@0.5": {s: at_half[s]["precision"] for s in SOURCES},
-                 "recall@0.5": {s: at_half[s]["recall"] for s in SOURCES}}
+                 "precision@0.5": {s: _nan_none(at_half[s]["precision"]) for s in SOURCES},
+                 "recall@0.5": {s: _nan_none(at_half[s]["recall"]) for s in SOURCES}}
         history.append(entry)
         C.save_checkpoint(ck_path, {
             "format_version": C.FORMAT_VERSION, "experiment": NAME, "params": {"classifier": cfg, "seed": int(seed)},
@@ -366,15 +366,17 @@ def train_classifier(train_tracks: Sequence, valid_tracks: Sequence, out_dir, co
     return _result(out, doc)
 
 
+def _nan_none(value):
+    """NaN (precision of nothing selected, recall of nothing silent) -> None: valid JSON, comparable."""
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
 def _plain_metrics(metrics: dict) -> dict:
-    """NaN -> None so the metrics are valid JSON and plain data for the model file."""
-    def clean(v):
-        return None if isinstance(v, float) and math.isnan(v) else v
-    return {s: {k: clean(v) for k, v in m.items()} for s, m in metrics.items()}
+    return {s: {k: _nan_none(v) for k, v in m.items()} for s, m in metrics.items()}
 
 
 def _history_doc(cfg, h, seed, history, baseline, best_loss, best_epoch, done, thresholds, metrics) -> dict:
-    clean = [{k: (_plain_metrics({"x": v})["x"] if isinstance(v, dict) else v) for k, v in e.items()} for e in history]
+    clean = list(history)
     return {"model": NAME, "params_hash": h, "seed": int(seed), "config": cfg, "epochs": int(cfg["epochs"]),
             "epochs_done": len(history), "done": done, "baseline_valid": baseline,
             "best_valid": best_loss if math.isfinite(best_loss) else None, "best_epoch": best_epoch,
