@@ -11,14 +11,15 @@ batch, process or DataLoader worker, and a resumed run sees the same items:
 2. **stem s_j**: a window of ``length`` samples of a labeled training track where j plays (not
    silent by :mod:`.labels`; candidates every ``stem_stride`` seconds, :class:`StemPool`), drawn
    uniformly: the random offset is the Shift augmentation;
-3. the usual augmentations, each with probability 1/2 and independently for u and s_j: sign flip
-   and left/right swap (Shift is step 2; the Remix augmentation has no meaning for one stem);
-4. **normalisation**: each part by the statistics of its own track, as the training windows are
-   (:func:`demucs_study.data.datasets.normalize`): ``u' = (u - mean_u) / std_u`` (a mixture) and
+3. **normalisation**, each part by the statistics of its own track, as the training windows are
+   (:func:`demucs_study.data.datasets.normalize`; before the flips, as training windows are
+   normalised when read and augmented in the loop): ``u' = (u - mean_u) / std_u`` (a mixture) and
    ``s' = (s - mean_s / 4) / std_s`` (a stem of a 4-stem track). The training mixture is
    ``u' + s'``. This is what the Remix augmentation already does with stems of different songs;
    each part keeps the level it has relative to its own song, so s_j sits in u as it sat in its
-   own mix (statistics of the remix itself would need the whole remixed track, which does not exist).
+   own mix (statistics of the remix itself would need the whole remixed track, which does not exist);
+4. the usual augmentations, each with probability 1/2 and independently for u and s_j: sign flip
+   and left/right swap (Shift is step 2; the Remix augmentation has no meaning for one stem).
 
 An item is ``(rest u' (C, T), stem s' (C, T), source index j)`` (float32, float32, int64; j in
 :data:`demucs_study.SOURCES` order); :func:`collate` stacks items into a :class:`RemixBatch`.
@@ -194,10 +195,10 @@ class RemixDataset(torch.utils.data.Dataset):
         row = self._row(int(index), rng)
         u, u_mean, u_std = self._excerpt(row, rng)
         s, s_mean, s_std = self.pool.draw(row["source"], rng)
-        u = self._augment(u, rng, self.flip)
-        s = self._augment(s, rng, self.flip)
-        u = normalize(u, np.float32(u_mean), np.float32(u_std)).astype(np.float32)
-        s = normalize_stem(s, s_mean, s_std)
+        # normalised first, then flipped: the order of the training windows (normalised when read,
+        # augmented in the loop)
+        u = self._augment(normalize(u, np.float32(u_mean), np.float32(u_std)).astype(np.float32), rng, self.flip)
+        s = self._augment(normalize_stem(s, s_mean, s_std), rng, self.flip)
         return torch.from_numpy(u), torch.from_numpy(s), SOURCES.index(row["source"])
 
     def __getstate__(self):
