@@ -18,7 +18,7 @@ Modules (one concern each)
 * :mod:`.calibrate` - thresholds for excerpts of length L, chosen on the validation split.
 * :mod:`.extract` - :func:`extract`: scan the unlabeled folder, write the excerpt manifest, yield.
 * :mod:`.truth` - :func:`measure_extraction`: precision and leaked energy against the hidden true
-  stems of synthetic unlabeled songs (the only reader of ``unlabeled_truth/``).
+  stems of synthetic unlabeled songs (the only reader of the folder of hidden stems).
 * :mod:`.dataset` - :class:`RemixDataset` (u + s_j, seeded per (seed, epoch, item)), :class:`RemixBatch`.
 * :mod:`.batches` - :func:`epoch_plan`: which supervised and remixed items each step uses.
 * :mod:`.loss` - :func:`weak_loss` and :func:`batch_loss`, the loss of one training step.
