@@ -12,6 +12,7 @@ from demucs_study.errors import ParamsError
 from demucs_study.models import MODELS, load_model
 from demucs_study.remix import RemixError, RemixWarning, SilenceClassifier, load_classifier, train_classifier
 from demucs_study.remix import classifier_train as CT
+from demucs_study.remix import labels as L
 from demucs_study.remix.classifier import mel_filterbank
 from demucs_study.training import checkpoint as C
 
@@ -134,6 +135,12 @@ def test_item_transforms_depend_on_seed_epoch_and_index_only(tmp_path):
     again = [w.item(i, 2) for i in (20, 3)]
     assert np.array_equal(again[1][0], mix[0].numpy()) and np.array_equal(again[0][0], mix[2].numpy())
     assert not np.array_equal(w.item(3, 3)[0], mix[0].numpy())
+    # the fast labels of an item are the silence rule on its transformed stems
+    for epoch in range(3):
+        for i in range(len(w)):
+            stems = CT.transform_stems(w.stems(i), CT.item_rng(1, epoch, i), 0.5, 6.0, True)
+            mix, silent = w.item(i, epoch)
+            assert np.array_equal(mix, stems.sum(axis=0)) and np.array_equal(silent, L.silence_labels(stems))
     # dropped stems are labeled silent; never all four dropped; drops are frequent for every source
     labels = np.stack([w.item(i, e)[1] for e in range(6) for i in range(len(w))])
     rate = labels.mean(axis=0)

@@ -102,21 +102,30 @@ def item_rng(seed: int, epoch: int, index: int, stream: int = _STREAM) -> np.ran
     return np.random.default_rng(np.random.SeedSequence([int(seed), int(stream), int(epoch), int(index)]))
 
 
-def transform_stems(stems: np.ndarray, rng: np.random.Generator, drop: float, gain_db: float,
-                    flip: bool) -> np.ndarray:
-    """Drop, gain and flip stems ``(S, C, T)`` as described in the module docstring (a new array)."""
-    sources = stems.shape[0]
+def _draw_transform(sources: int, rng: np.random.Generator, drop: float, gain_db: float,
+                    flip: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(per-source factor: 0 if dropped, else sign x gain; per-source left/right swap)."""
     dropped = rng.random(sources) < drop
     if dropped.all():
         dropped[int(rng.integers(sources))] = False
     gains = 10.0 ** (rng.uniform(-gain_db, gain_db, sources) / 20.0) if gain_db > 0 else np.ones(sources)
     signs = np.where(rng.random(sources) < 0.5, -1.0, 1.0) if flip else np.ones(sources)
     swaps = rng.random(sources) < 0.5 if flip else np.zeros(sources, bool)
-    out = np.empty_like(stems, dtype=np.float32)
-    for k in range(sources):
-        x = stems[k][::-1] if swaps[k] and stems.shape[1] == 2 else stems[k]
-        out[k] = 0.0 if dropped[k] else x * np.float32(gains[k] * signs[k])
+    return np.where(dropped, 0.0, gains * signs), swaps
+
+
+def _apply_transform(stems: np.ndarray, factors: np.ndarray, swaps: np.ndarray) -> np.ndarray:
+    out = stems * factors.astype(np.float32)[:, None, None]
+    if stems.shape[1] == 2 and swaps.any():
+        out[swaps] = out[swaps][:, ::-1]
     return out
+
+
+def transform_stems(stems: np.ndarray, rng: np.random.Generator, drop: float, gain_db: float,
+                    flip: bool) -> np.ndarray:
+    """Drop, gain and flip stems ``(S, C, T)`` as described in the module docstring (a new float32 array)."""
+    factors, swaps = _draw_transform(stems.shape[0], rng, drop, gain_db, flip)
+    return _apply_transform(np.asarray(stems, dtype=np.float32), factors, swaps)
 
 
 class ClassifierWindows:
@@ -154,11 +163,24 @@ class ClassifierWindows:
         return np.array(self._arrays[key][..., offset:offset + self.window], dtype=np.float32)
 
     def item(self, index: int, epoch: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """(mixture (C, W) float32, silence (S,) bool) of window ``index`` as drawn in ``epoch``.
+
+        The labels are those of :func:`~demucs_study.remix.labels.silence_labels` on the transformed
+        stems, computed faster: a stem's power scales with its gain squared (sign and channel swap
+        keep it), so only the mixture's power is measured after the transform (float32 dot products).
+        """
         stems = self.stems(index)
+        width = stems.shape[1] * stems.shape[2]
+        flat = stems.reshape(stems.shape[0], -1)
+        power = np.einsum("st,st->s", flat, flat).astype(np.float64) / width
         if self.augment:
-            stems = transform_stems(stems, item_rng(self.seed, epoch, index), self.drop, self.gain_db, self.flip)
+            factors, swaps = _draw_transform(stems.shape[0], item_rng(self.seed, epoch, index), self.drop,
+                                             self.gain_db, self.flip)
+            stems = _apply_transform(stems, factors, swaps)
+            power = power * np.square(factors)
         mix = stems.sum(axis=0, dtype=np.float32)
-        silent = L.silence_labels(stems, relative_db=self.relative_db, absolute_db=self.absolute_db)
+        mix_power = float(np.dot(mix.ravel(), mix.ravel())) / width
+        silent = L.is_silent(L._db(power), L._db(np.float64(mix_power)), self.relative_db, self.absolute_db)
         return mix, silent
 
     def batch(self, indices: Sequence[int], epoch: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
