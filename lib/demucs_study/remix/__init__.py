@@ -35,7 +35,7 @@ Silence labels (``remix.labels.*``)
 Classifier (``remix.classifier.*``, :data:`.classifier_train.DEFAULTS`)
   * input: the raw (not normalised) stereo mixture, ``window`` 1.0 s windows every ``hop`` 0.5 s;
     features: log-mel (64 bands, n_fft 2048, hop 1024) per channel; net: 3 conv blocks (``channels``
-    16, 32, 64) + mean/max pooling + linear, ~24 k parameters.
+    16, 32, 64, ``batchnorm``: true) + mean/max pooling + linear, 24 k parameters.
   * training: ``drop`` 0.5 - each stem dropped independently (never all four), so every "j silent"
     case is frequent; ``gain_db`` 6 - per-stem gain +-6 dB; ``flip`` - sign/channel flips;
     ``epochs`` 10, ``batch_size`` 32, ``lr`` 1e-3 (Adam), binary cross-entropy per source.
@@ -88,11 +88,15 @@ Params keys of a remix experiment (new ``remix:`` block in ``params/<profile>/de
       loss: {unlabeled_weight: 1.0, reduction: sum}
       labels: {relative_db: -30.0, absolute_db: -60.0}
       classifier: {window: 1.0, hop: 0.5, epochs: 10, batch_size: 32, lr: 1.0e-3, drop: 0.5, gain_db: 6.0,
-                   flip: true, target_precision: 0.95, min_selected: 5, n_mels: 64, channels: [16, 32, 64]}
+                   flip: true, target_precision: 0.95, min_selected: 5, n_mels: 64, channels: [16, 32, 64],
+                   batchnorm: true}
       extract: {hop: null, min_mix_db: -50.0, merge: true, calibrate: true}
       dataset: {stem_stride: 0.25, flip: true, balance: false}
 
-(``remix.labels`` feeds ``classifier.relative_db/absolute_db`` and the calibration/truth calls.)
+(``remix.labels`` feeds ``classifier.relative_db/absolute_db`` and the calibration/truth calls.) The
+smoke profile's single 8 s validation song holds too few silent windows for ``min_selected`` 5 at
+precision 0.95 (no threshold, so nothing extracted): its params need e.g. ``min_selected: 1`` and
+``target_precision: 0.5``, or two validation songs.
 
 Set-up of a run (rank 0 first, others after a barrier, like the data), all resumable:
 

@@ -5,10 +5,12 @@ the absolute half of the silence rule, and the extraction can score a file witho
 statistics). Features: the log-mel spectrogram of each channel (``n_fft`` = 2048, hop 1024, 64 mel
 bands from 20 Hz to 16 kHz, power in dB floored at -100 dB, then ``(dB + 50) / 25`` so the typical
 range is about [-2, 2]); computed inside the model so a saved classifier is self-contained.
-Network: three blocks of Conv2d 3x3 + ReLU + 2x2 max-pool (``channels`` = 16, 32, 64), then over
-time and frequency the mean and the max of the last block (a silent source is a property of the
-whole window, an active one may show in a few frames), then Linear -> ``S`` logits. About 25 k
-parameters: an epoch over the quick training set takes seconds on a CPU core.
+Network: three blocks of Conv2d 3x3 + BatchNorm + ReLU + 2x2 max-pool (``channels`` = 16, 32, 64),
+then over time and frequency the mean and the max of the last block (a silent source is a
+property of the whole window, an active one may show in a few frames), then Linear -> ``S``
+logits. 24,180 parameters: an epoch over the quick training set (1,770 windows) takes about 6 s
+on one idle CPU core. Batch normalisation (``batchnorm``) matters: without it the validation
+average precision of the quick run was 0.73 (vocals) and 0.77 (other) against 0.90 and 0.96 with it.
 
 The model is registered as ``silence_classifier`` in :data:`demucs_study.models.MODELS` when this
 module is imported, so :func:`~demucs_study.models.io.save_model` / ``load_model`` store and
