@@ -12,7 +12,6 @@ import sys
 import warnings
 from pathlib import Path
 
-import pytest
 import soundfile
 import torch
 

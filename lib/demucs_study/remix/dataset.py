@@ -144,7 +144,7 @@ class RemixDataset(torch.utils.data.Dataset):
         self.rows = [r for r in m["excerpts"] if r["source"] in self.sources]
         self.cumulative = np.cumsum([r["excerpts"] for r in self.rows]).astype(np.int64)
         self.by_source = {s: [i for i, r in enumerate(self.rows) if r["source"] == s] for s in self.sources}
-        audio = open_unlabeled(m["folder"], m["length_seconds"], m["hop"] / sr, sr, cache_dir)
+        audio = open_unlabeled(m["folder"], m["length_seconds"], sr, cache_dir)
         self.files = {e.file.relative_to(audio.folder).as_posix(): e for e in audio.entries}
         for t in m["tracks"]:
             e = self.files.get(t["track"])

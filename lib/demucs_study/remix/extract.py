@@ -57,14 +57,15 @@ def _classifier(classifier) -> tuple[SilenceClassifier, dict, str | None]:
     return model, dict(extra), None
 
 
-def open_unlabeled(folder, length: float, hop: float, samplerate: int, cache_dir=None):
+def open_unlabeled(folder, length: float, samplerate: int, cache_dir=None):
     """The :class:`~demucs_study.data.unlabeled.UnlabeledAudio` of ``folder`` (decoded and cached), with
     its errors (missing or empty folder, every file shorter than L) as :class:`RemixError` naming
-    the remix parameters to change."""
+    the remix parameters to change. Only its decoded files (``entries``: file, raw array, length,
+    mean, std) are used; its windows are laid every L (fewest objects), not used."""
     from ..data.unlabeled import UnlabeledAudio
 
     try:
-        return UnlabeledAudio(folder, segment=length, stride=hop, samplerate=samplerate, cache_dir=cache_dir)
+        return UnlabeledAudio(folder, segment=length, stride=length, samplerate=samplerate, cache_dir=cache_dir)
     except (DatasetError, ParamsError) as exc:
         raise RemixError(f"remix extraction cannot use the unlabeled folder: {exc}. The excerpt length is "
                          f"remix.excerpt = {length:g} s and the folder is remix.unlabeled") from None
@@ -96,7 +97,7 @@ def extract(classifier, folder, manifest_path, *, length: float = EXCERPT, sourc
     sr = model.samplerate
     n_len, n_hop, n_win = int(round(length * sr)), int(round(hop * sr)), model.window_samples
     excerpt_frames(n_win, n_hop, n_len)  # checks that L is the window plus whole hops
-    audio = open_unlabeled(folder, length, hop, sr, cache_dir)
+    audio = open_unlabeled(folder, length, sr, cache_dir)
 
     rows: list[dict] = []
     tracks: list[dict] = []
