@@ -63,11 +63,6 @@ def test_spawned_workers_return_results_in_item_order():
     assert os.getpid() not in pids and 1 <= len(pids) <= 2
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="lib bug: parallel_map builds the ProcessPoolExecutor inside single_thread_env(), but "
-                          "the executor spawns its workers on the first submit (pool.map), after the block has "
-                          "restored the variables; and threadpoolctl (the initializer's fallback) is not "
-                          "installed, so single_thread=True workers run with the default BLAS/OpenMP threads")
 def test_single_thread_workers_get_one_thread_and_the_parent_env_is_kept(monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "7")
     monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
@@ -102,9 +97,6 @@ def test_negative_jobs_is_an_error(jobs):
         parallel_map(square, [1], jobs=jobs)
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception,
-                   reason="lib bug: parallel_map does `jobs = int(jobs or 1)` before its `jobs < 1` "
-                          "check, so jobs=0 silently runs one job instead of raising")
 def test_jobs_zero_is_an_error():
     with pytest.raises(ValueError, match=r"jobs must be a positive integer, got 0"):
         parallel_map(square, [1, 2], jobs=0, processes=False)

@@ -85,11 +85,6 @@ def test_experiments_get_distinct_colours_and_the_same_input_the_same_colours():
     assert system_colors(systems + ["MIX"])["exp3"] == colors["exp3"]  # nor do references
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="lib bug: system_colors indexes the palette by the system's rank among the other "
-                          "systems of the same call (sorted), so adding or removing another system (here "
-                          "'alpha', sorted before 'demucs') changes the colour of 'demucs'; the docstring "
-                          "promises it keeps its colour whichever other systems a figure shows")
 def test_a_system_keeps_its_colour_whatever_the_other_systems_are():
     alone = system_colors(["demucs", "MIX"])["demucs"]
     assert system_colors(["demucs", "zeta"])["demucs"] == alone

@@ -101,11 +101,6 @@ def test_the_names_match_what_atomic_path_creates(tmp_path):
         assert stale_temporaries(tmp_path, "05_paper") == [tmp]
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="lib bug: stale_temporaries globs '.<name>.*.tmp.ipynb', and the '*' also matches dots, "
-                          "so the step '02_train-demucs_lr=1' also matches the running temporary of the step "
-                          "'02_train-demucs_lr=1.5' (experiment names hold dots, e.g. lr=1.5) and run_notebook "
-                          "deletes it under make -j")
 def test_a_step_whose_name_continues_with_a_dot_is_another_step(tmp_path):
     other = tmp_path / ".02_train-demucs_lr=1.5.a1b2c3d4.tmp.ipynb"
     other.write_text("{}")
