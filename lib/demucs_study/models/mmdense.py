@@ -61,7 +61,8 @@ Choices of ours:
   (training windows need no margin).
 * The Wiener filter gets every magnitude estimate plus :data:`.spectral.WIENER_FLOOR` of the chunk's
   peak, so bins that every network set to zero are shared, not dropped (the sum stays the mixture).
-* Initialisation: PyTorch's defaults.
+* Initialisation: PyTorch's defaults. The networks run in the channels-last memory layout (faster
+  on the CPU; the same computation).
 """
 from __future__ import annotations
 
@@ -335,13 +336,14 @@ class MMDense(Separator):
     def _estimate(self, mag: torch.Tensor) -> torch.Tensor:
         """Mixture magnitude ``(B, C, F, N)`` -> source magnitudes ``(B, S, C, F, N)``."""
         frames = mag.shape[-1]
-        padded = F.pad(mag, (0, -frames % self.frame_multiple))
+        # channels-last: oneDNN's 2-D convolutions with few channels run ~3x faster on the CPU in this layout
+        padded = F.pad(mag, (0, -frames % self.frame_multiple)).contiguous(memory_format=torch.channels_last)
         if self.per_source:
             out = torch.stack([net(padded) for net in self.nets], dim=1)
         else:
             out = self.nets[0](padded)
-            out = out.view(out.shape[0], len(self.sources), self.audio_channels, *out.shape[-2:])
-        return out[..., :frames]
+            out = out.reshape(out.shape[0], len(self.sources), self.audio_channels, *out.shape[-2:])
+        return out[..., :frames].contiguous()
 
     def forward(self, mix: torch.Tensor) -> torch.Tensor:
         """``mix`` ``(B, C, T)`` normalised at 44.1 kHz -> magnitude estimates ``(B, S, C, F, N)``

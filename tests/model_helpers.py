@@ -1,0 +1,54 @@
+"""Checks shared by tests/test_models_waveunet.py and tests/test_models_mmdense.py (not collected)."""
+import math
+
+import torch
+
+from demucs_study.models import load_model, save_model
+from demucs_study.training.batches import input_length
+from demucs_study.training.loop import loss_function, train_step
+
+
+def n_params(model) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def round_trip(model, path, mix):
+    """Save ``model``, load it back (weights only); assert bitwise-equal weights and separations."""
+    save_model(model, path, extra={"epoch": 1})
+    package = torch.load(path, weights_only=True, map_location="cpu")   # plain data: no code unpickled
+    assert package["kwargs"] == model._init_args
+    loaded = load_model(path)
+    assert type(loaded) is type(model) and not loaded.training
+    state, again = model.state_dict(), loaded.state_dict()
+    assert state.keys() == again.keys() and all(torch.equal(state[k], again[k]) for k in state)
+    model.eval()
+    with torch.no_grad():
+        assert torch.equal(loaded.separate(mix), model.separate(mix))
+        assert torch.equal(loaded(mix), model(mix))
+    return loaded
+
+
+def smoke_epochs(model, augment, loss: str, lr: float, segment: int, batches: int = 3, batch: int = 4,
+                 epochs: int = 2, seed: int = 0) -> list[float]:
+    """Train ``epochs`` passes over a fixed set of ``batches`` random batches of stems (stems made of a
+    few sines and noise, so there is something to learn) with ``training.loop.train_step`` and Adam;
+    returns the mean training loss of each epoch."""
+    g = torch.Generator().manual_seed(seed)
+    window = segment
+    t = torch.arange(window) / 44100
+    data = []
+    for _ in range(batches):
+        freqs = torch.rand(batch, 4, 1, 1, generator=g) * 2000 + 100
+        gains = torch.rand(batch, 4, 2, 1, generator=g) + 0.2
+        stems = gains * torch.sin(2 * math.pi * freqs * t) + 0.05 * torch.randn(batch, 4, 2, window, generator=g)
+        data.append(stems)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    length = input_length(model, window)
+    losses = []
+    model.train()
+    augment.train()
+    for _ in range(epochs):
+        values = [train_step(model, stems, augment, optimizer, loss_function(loss), length) for stems in data]
+        assert all(math.isfinite(v) for v in values), values
+        losses.append(sum(values) / len(values))
+    return losses
