@@ -52,3 +52,39 @@ def smoke_epochs(model, augment, loss: str, lr: float, segment: int, batches: in
         assert all(math.isfinite(v) for v in values), values
         losses.append(sum(values) / len(values))
     return losses
+
+
+def smoke_experiment(tmp_path_factory, params_file, threads: int = 1) -> dict:
+    """Train the smoke experiment ``params_file`` (2 epochs) with ``training.experiment.train_experiment``
+    on the smoke data set (generated once and shared with tests/test_train.py), in a fresh runs folder;
+    check what every model must give: finite losses, a best model that loads weights-only, stems of a
+    validation track. Returns the result of ``train_experiment``."""
+    import pytest
+
+    from demucs_study.config import load_params
+    from demucs_study.models import MODELS
+    from demucs_study.separate import apply_model
+    from demucs_study.train import best_model_path, train_experiment
+
+    data = tmp_path_factory.getbasetemp() / "train-smoke-data"
+    runs = tmp_path_factory.mktemp("runs")
+    threads_before = torch.get_num_threads()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DEMUCS_STUDY_DATA", str(data))
+        mp.setenv("DEMUCS_STUDY_RUNS", str(runs))
+        mp.delenv("MUSDB_ROOT", raising=False)
+        params = load_params(params_file)
+        try:
+            result = train_experiment(params, progress=False, threads=threads)
+        finally:
+            torch.set_num_threads(threads_before)
+        assert result["done"] and result["epochs_done"] == 2
+        for entry in result["history"]:
+            assert math.isfinite(entry["train"]) and math.isfinite(entry["valid"])
+        best = load_model(best_model_path(params))
+        assert type(best) is MODELS[params["model"]]
+        assert best._init_args == {**best._init_args, **params["models"][params["model"]]}
+        mix = torch.randn(2, 30000) * 0.1
+        stems = apply_model(best, mix, shifts=1, segment=float(params["separate"]["segment"]))
+        assert stems.shape == (4, 2, 30000) and torch.isfinite(stems).all()
+    return result

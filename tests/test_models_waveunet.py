@@ -214,3 +214,13 @@ def test_two_smoke_epochs_have_finite_decreasing_loss(rate):
     augment = make_augmentations(flip=False, generator_seed=0, scale=(0.7, 1.0))   # the recipe's gains
     losses = smoke_epochs(model, augment, "mse", lr=1e-3, segment=model.valid_length(4000))
     assert losses[1] < losses[0], losses
+
+
+@pytest.mark.slow
+def test_smoke_experiment_trains_with_the_recipe_and_separates(tmp_path_factory):
+    from pathlib import Path
+
+    from model_helpers import smoke_experiment
+
+    result = smoke_experiment(tmp_path_factory, Path(__file__).resolve().parents[1] / "params/smoke/waveunet.yaml")
+    assert result["experiment"] == "waveunet loss=mse lr=0.0001"

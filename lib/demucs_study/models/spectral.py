@@ -10,20 +10,24 @@
   SiSEC 2018 reference Open-Unmix in the same way), in float64. With ``iterations >= 1`` the
   estimates are refined by that many expectation-maximisation steps of the multichannel Wiener filter
   (spatial covariance per source and bin), starting from the estimated magnitudes with the mixture's
-  phase; with ``iterations = 0`` it is a ratio mask of the magnitudes. Either way each time-frequency
-  bin of the mixture is shared among the sources, so the estimates sum to the mixture.
+  phase (norbert's ``use_softmask=False``, as Open-Unmix); with ``iterations = 0`` it is a ratio mask
+  of the magnitudes. The EM steps share a bin of the mixture among the sources only approximately
+  (norbert regularises the mixture covariance, and a bin where every estimate is tiny has a spatial
+  model that need not contain the mixture), so what they leave unassigned, ``x - sum_j y_j``, is
+  shared by the ratio mask of the magnitudes (a "mixture consistency" step of ours: it changes the
+  estimates by ~1e-5 of the mixture where they are meaningful): the estimates sum to the mixture.
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-#: Magnitude added to every source estimate, as a fraction of the largest mixture magnitude of the
-#: chunk, before the Wiener filter. Where every estimate is zero (a ReLU output) the mixture bin is
-#: then shared equally instead of being dropped (norbert regularises the mixture covariance with
-#: ``sqrt(eps) ~ 1.5e-8``, which would otherwise swallow it), so the estimates always sum to the
-#: mixture; where an estimate is larger than -60 dB of the peak it changes nothing that matters.
-WIENER_FLOOR = 1e-3
+#: Added to every magnitude estimate, in units of the chunk's largest mixture magnitude, so that the
+#: ratio mask is defined where every estimate is zero (a ReLU output): such a bin is shared equally.
+WIENER_FLOOR = 1e-9
+#: norbert scales a mixture whose peak magnitude exceeds 10 down to 10 (and regularises its covariance
+#: with ``sqrt(eps)``): every chunk is scaled to that peak, so the result does not depend on its level.
+_PEAK = 10.0
 
 
 def _window(n_fft: int, device) -> torch.Tensor:
@@ -51,7 +55,7 @@ def wiener(magnitudes: torch.Tensor, mix_spec: torch.Tensor, iterations: int = 1
 
     ``magnitudes``: ``(B, S, C, F, N)`` non-negative; ``mix_spec``: ``(B, C, F, N)`` complex (the
     mixture's :func:`stft`). Returns ``(B, S, C, F, N)`` complex64 on ``mix_spec``'s device, whose sum
-    over sources is ``mix_spec`` (to ~1e-6 relative). No gradient. ``iterations``: EM steps (0: ratio mask).
+    over sources is ``mix_spec`` up to float rounding. No gradient. ``iterations``: EM steps (0: ratio mask).
     """
     import norbert
 
@@ -65,11 +69,12 @@ def wiener(magnitudes: torch.Tensor, mix_spec: torch.Tensor, iterations: int = 1
     out = np.zeros(mags.shape, dtype=np.complex128)
     for b in range(mags.shape[0]):
         x = specs[b].transpose(2, 1, 0)                    # (N, F, C): norbert's layout
-        peak = float(np.abs(x).max())
-        if peak == 0:
+        scale = float(np.abs(x).max()) / _PEAK
+        if scale == 0:
             continue                                        # silent chunk: silent estimates
-        v = mags[b].transpose(3, 2, 1, 0) / peak + WIENER_FLOOR   # (N, F, C, S), in units of the peak
-        y = norbert.wiener(v, np.ascontiguousarray(x / peak), iterations=iterations,
-                           use_softmask=iterations == 0)
-        out[b] = (y * peak).transpose(3, 2, 1, 0)           # (S, C, F, N)
+        x = np.ascontiguousarray(x / scale)
+        v = mags[b].transpose(3, 2, 1, 0) / scale + WIENER_FLOOR * _PEAK    # (N, F, C, S)
+        y = norbert.wiener(v, x.copy(), iterations=iterations, use_softmask=iterations == 0)
+        y += v / v.sum(axis=-1, keepdims=True) * (x - y.sum(axis=-1))[..., None]   # mixture consistency
+        out[b] = (y * scale).transpose(3, 2, 1, 0)          # (S, C, F, N)
     return torch.from_numpy(out).to(device=mix_spec.device, dtype=torch.complex64)
