@@ -4,8 +4,9 @@ Used by Wave-U-Net, which works at 22.05 kHz inside while its callers give and g
 (:mod:`demucs_study.models.waveunet`). soxr's ``resample`` compensates its filter delay, so the
 conversion is aligned: converting by a factor 1/2, output sample ``j`` is the input at sample ``2 j``;
 by a factor 2, output sample ``k`` is the input at sample ``k / 2``. A signal of ``T`` samples
-becomes ``ceil(T / 2)`` or ``2 T`` samples. Only the first and last :data:`EDGE` samples of the
-output feel the ends of the input (the filter sees zeros beyond them): callers drop them.
+becomes ``ceil(T / 2)`` or ``2 T`` samples. Only the samples near the ends of the output feel the
+ends of the input (the filter sees zeros beyond them): callers drop ``EDGE // 2`` samples at each end
+of a signal downsampled by 2 and :data:`EDGE` at each end of one upsampled by 2.
 
 The data never needs a gradient here (the mixture and the stems are inputs, the upsampled
 estimates are only used at inference), so the conversion runs on numpy and returns a new tensor
@@ -18,9 +19,9 @@ import torch
 
 #: soxr quality preset: "HQ" (20-bit, its default), aligned to 1e-6 of a full-scale sine.
 QUALITY = "HQ"
-#: Samples at each end of a converted signal (at its output rate) that may differ by more than
-#: 1e-5 of the peak from converting a longer signal (measured: <= 75 at 22.05 kHz after /2,
-#: <= 155 at 44.1 kHz after x2, white noise); rounded up with margin.
+#: Samples to drop at each end of a signal upsampled by 2 (half as many after downsampling by 2): those
+#: that may differ by more than 1e-5 of the peak from the conversion of a longer signal are at most 155
+#: after x2 (44.1 kHz) and 75 after /2 (22.05 kHz) (measured on white noise), rounded up with margin.
 EDGE = 256
 
 
