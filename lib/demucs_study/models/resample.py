@@ -1,4 +1,4 @@
-"""Sample-rate conversion of batches of waveforms inside a model (soxr, no gradient).
+"""Sample-rate conversion of batches of waveforms inside a model (soxr "HQ", no gradient).
 
 Used by Wave-U-Net, which works at 22.05 kHz inside while its callers give and get 44.1 kHz
 (:mod:`demucs_study.models.waveunet`). soxr's ``resample`` compensates its filter delay, so the
@@ -9,16 +9,15 @@ ends of the input (the filter sees zeros beyond them): callers drop ``EDGE // 2`
 of a signal downsampled by 2 and :data:`EDGE` at each end of one upsampled by 2.
 
 The data never needs a gradient here (the mixture and the stems are inputs, the upsampled
-estimates are only used at inference), so the conversion runs on numpy and returns a new tensor
-(detached) on the input's device and dtype.
+estimates are only used at inference), so the conversion runs on numpy (:func:`demucs_study.audio.resample`,
+the conversion the data layer uses) and returns a new tensor (detached) on the input's device and dtype.
 """
 from __future__ import annotations
 
-import numpy as np
 import torch
 
-#: soxr quality preset: "HQ" (20-bit, its default), aligned to 1e-6 of a full-scale sine.
-QUALITY = "HQ"
+from ..audio import resample as resample_array
+
 #: Samples to drop at each end of a signal upsampled by 2 (half as many after downsampling by 2): those
 #: that may differ by more than 1e-5 of the peak from the conversion of a longer signal are at most 155
 #: after x2 (44.1 kHz) and 75 after /2 (22.05 kHz) (measured on white noise), rounded up with margin.
@@ -34,11 +33,7 @@ def resample(wav: torch.Tensor, in_rate: int, out_rate: int) -> torch.Tensor:
     """
     if in_rate == out_rate:
         return wav
-    import soxr
-
     lead, length = wav.shape[:-1], wav.shape[-1]
-    flat = wav.detach().reshape(-1, length).to("cpu", torch.float32).numpy()
-    # soxr wants (frames, channels), contiguous: every row of the batch is one channel
-    converted = soxr.resample(np.ascontiguousarray(flat.T), in_rate, out_rate, quality=QUALITY)
-    out = torch.from_numpy(np.ascontiguousarray(converted.T))
+    flat = wav.detach().reshape(-1, length).to("cpu", torch.float32).numpy()   # every row is one channel
+    out = torch.from_numpy(resample_array(flat, in_rate, out_rate))
     return out.reshape(*lead, out.shape[-1]).to(device=wav.device, dtype=wav.dtype)
