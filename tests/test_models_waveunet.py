@@ -26,7 +26,8 @@ def tones(length, freqs=(220.0, 1370.0, 3100.0, 5100.0), seed=0):
     t = torch.arange(length, dtype=torch.float64) / 44100
     out = torch.zeros(2, length, dtype=torch.float64)
     for f in freqs:
-        out += torch.randn(2, 1, generator=g, dtype=torch.float64) * torch.sin(2 * math.pi * f * t + float(torch.rand(1, generator=g)) * 6)
+        phase = float(torch.rand(1, generator=g)) * 6
+        out += torch.randn(2, 1, generator=g, dtype=torch.float64) * torch.sin(2 * math.pi * f * t + phase)
     return out.float()
 
 
@@ -91,7 +92,8 @@ def test_valid_length_contract(rate, length):
     assert out.shape[:3] == (1, 4, 2) and out.shape[-1] >= length
     assert (valid - out.shape[-1]) % 2 == 0   # exactly centred: as many samples cut on each side
     # valid inputs are one per bottleneck length; the next shorter one gives too short an output
-    bottom = next(b for b in range(1, 10 ** 6) if model._net_lengths(b) and model._outer(model._net_lengths(b)[0]) == valid)
+    bottom = next(b for b in range(1, 10 ** 6)
+                  if model._net_lengths(b) and model._outer(model._net_lengths(b)[0]) == valid)
     assert produced(model, bottom) == out.shape[-1]
     shorter = produced(model, bottom - 1)
     assert shorter is None or shorter < length

@@ -3,7 +3,8 @@
 ``MODELS`` maps the name used in ``params/<profile>/*.yaml`` (``model: demucs``, constructor
 arguments under ``models.<name>``) to the class: ``demucs`` (:class:`Demucs`), ``waveunet``
 (:class:`WaveUNet`, the Wave-U-Net baseline) and ``mmdense`` (:class:`MMDense`: MMDenseLSTM, or
-MMDenseNet with ``lstm: false``; one name with a switch, since the two share every other argument). Every registered class decorates its
+MMDenseNet with ``lstm: false``; one name with a switch, since the two share every other argument).
+Every registered class decorates its
 ``__init__`` with :func:`demucs_study.models.utils.capture_init` (so that
 :func:`~demucs_study.models.io.save_model` can store its constructor arguments) and has the
 attributes ``sources`` (list of names) and ``samplerate``.
@@ -41,4 +42,5 @@ def build_model(name: str, **kwargs):
 
 from .io import ModelError, load_model, load_package, save_model  # noqa: E402
 
-__all__ = ["MODELS", "Demucs", "WaveUNet", "MMDense", "build_model", "save_model", "load_model", "load_package", "ModelError"]
+__all__ = ["MODELS", "Demucs", "WaveUNet", "MMDense", "build_model", "save_model", "load_model", "load_package",
+           "ModelError"]

@@ -96,7 +96,8 @@ class WaveUNet(Separator):
             raise ParamsError(f"sources={self.sources!r}: the difference output needs at least two sources")
         if model_rate not in (SAMPLERATE // 2, SAMPLERATE):
             raise ParamsError(f"model_rate={model_rate!r}: Wave-U-Net runs at {SAMPLERATE // 2} Hz (the reference's, "
-                              f"with resampling inside) or {SAMPLERATE} Hz; set models.waveunet.model_rate to one of them")
+                              f"with resampling inside) or {SAMPLERATE} Hz; set models.waveunet.model_rate to "
+                              "one of them")
         if output_activation not in ACTIVATIONS:
             raise ParamsError(f"output_activation={output_activation!r}: use one of {list(ACTIVATIONS)} "
                               "(models.waveunet.output_activation)")
