@@ -145,6 +145,19 @@ def test_training_output_and_target_at_22khz_are_aligned_with_the_input():
     assert torch.allclose(out[0, 3], target[0].sum(0), atol=1e-4 * float(target.abs().max()))
 
 
+def test_zero_output_init_starts_from_silence_and_the_mixture_and_still_learns():
+    torch.manual_seed(0)
+    model = WaveUNet(**TINY, zero_output_init=True)
+    reference_init = WaveUNet(**TINY)
+    mix = tones(model.valid_length(3000))[None]
+    out = model(mix)
+    assert torch.equal(out[:, :3], torch.zeros_like(out[:, :3]))
+    assert torch.equal(out[:, 3], center_trim(model.target(mix[:, None], out)[:, 0], out))
+    assert reference_init(mix)[:, :3].abs().max() > 0.01
+    (out[:, 0] - 1).square().mean().backward()
+    assert model.output[0].weight.grad.abs().max() > 0   # the zero layer gets a gradient at once
+
+
 @pytest.mark.parametrize("rate", RATES)
 def test_difference_output_sums_to_the_mixture(rate):
     torch.manual_seed(1)
