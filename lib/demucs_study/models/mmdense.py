@@ -48,10 +48,16 @@ configuration.
 Choices of ours:
 
 * One network per source (``per_source=True``) as in the papers and the SiSEC submissions (four
-  separately trained models there; here four networks in one model, trained jointly on the sum of
-  their losses, which is the same optimisation since they share nothing). ``per_source=False``
+  separately trained models there; here four networks in one model trained on the mean of their
+  losses: they share no parameter and Adam scales each parameter's step by its own gradients, so
+  this is separate training on the same batches, up to Adam's epsilon). ``per_source=False``
   builds one network with ``S x C`` output channels instead (one trunk, 1/S of the cost): an option
   for small CPU budgets, not the paper's model.
+* Readings of details the papers leave open: a dense block outputs its layers' new features only
+  (as the up-path blocks of FC-DenseNet, Jegou et al. 2017, which keeps the channel count bounded);
+  down-sampling is 2x2 average pooling alone (no transition conv); the LSTM block's 1x1 conv is
+  preceded by BatchNorm-ReLU like every composite layer; 1x1 convs equalise the bands' channel
+  counts before their concatenation; a ReLU makes the output magnitude non-negative.
 * Band edges are given in Hz (converted to bins with ``round(hz * n_fft / 44100)``) so that the
   smaller STFTs of the CPU profiles keep the same bands. Bins and frames are zero-padded inside each
   MDenseNet to a multiple of ``2^D`` and cropped back, so any length works.
