@@ -377,7 +377,8 @@ class ExplorerApp:
 
     def _show_errors(self) -> None:
         if self.view_errors:
-            items = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in self.view_errors.items())
+            items = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v, quote=False)}</li>"
+                            for k, v in self.view_errors.items())
             self.errors.value = (f"<div style='color:#b00020;border:1px solid #b00020;padding:.3em .6em;"
                                  f"border-radius:4px'>Could not show everything:<ul style='margin:0'>{items}</ul></div>")
             self.errors.layout.display = None

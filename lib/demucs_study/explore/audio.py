@@ -85,7 +85,8 @@ def player_html(x: np.ndarray, samplerate: int, label: str, encoded: bytes | Non
     info = level(x)
     style = "color:#b00020;font-weight:bold" if info["clipped"] else "color:#666"
     name = html.escape(label)
-    return (f'<div class="explore-player" style="margin:2px 0"><b style="display:inline-block;min-width:9em">{name}'
+    return (f'<div class="explore-player" style="margin:2px 0;display:flex;align-items:center;gap:.5em">'
+            f'<b style="display:inline-block;min-width:14em">{name}'
             f'</b> <audio controls preload="none" data-label="{name}" src="data:audio/ogg;base64,{data}"></audio> '
             f'<span style="{style};font-size:85%">{html.escape(level_note(x))}</span></div>')
 

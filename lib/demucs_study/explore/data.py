@@ -296,4 +296,4 @@ def separate(model, mixture: np.ndarray, params: dict | None, progress=None) -> 
 
     options = options_from_params(params) if params is not None else {}
     with torch.no_grad():
-        return apply_model(model, np.asarray(mixture, dtype=np.float32), progress=progress or False, **options)
+        return apply_model(model, np.array(mixture, dtype=np.float32), progress=progress or False, **options)
