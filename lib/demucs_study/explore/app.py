@@ -189,7 +189,7 @@ class ExplorerApp:
         self.tabs = w.Tab(children=[listen, remix, compare_tab, own], titles=list(TABS))
         header = w.HTML(f"<h3 style='margin:.2em 0'>Explore the separations of profile <code>{html.escape(self.profile)}"
                         "</code></h3>")
-        self.widget = w.VBox([header, w.HBox([self.track, self.system]), self.stem, w.HBox([self.range, self.freq]),
+        self.widget = w.VBox([header, w.HBox([self.track, self.system]), w.HBox([self.stem, self.freq]), self.range,
                               self.status, self.progress_box, self.errors, self.tabs])
         self.widget.add_class("explore-app")
 
