@@ -99,6 +99,7 @@ class ExplorerApp:
         self.view_errors: dict[str, str] = {}
         self._players: OrderedDict = OrderedDict()
         self._figures: OrderedDict = OrderedDict()
+        self._excerpts: OrderedDict = OrderedDict()
         self._pool = ThreadPoolExecutor(ENCODERS, thread_name_prefix="explore-encode")
         self._keys: dict[str, tuple] = {}
         self._dirty: set[str] = set(VIEWS)
@@ -436,8 +437,15 @@ class ExplorerApp:
         return self._figures[key]
 
     def _listen_signals(self, system: str) -> dict[str, np.ndarray]:
+        """The excerpts of :func:`views.listen_signals` for ``system`` (the last few kept: several views use them)."""
         start, stop = self.excerpt_range()
-        return views.listen_signals(self.current_track(), self.estimates(system), self.stem.value, start, stop)
+        key = (self.track.value, system, self.stem.value, start, stop)
+        if key not in self._excerpts:
+            self._excerpts[key] = views.listen_signals(self.current_track(), self.estimates(system), self.stem.value,
+                                                       start, stop)
+            while len(self._excerpts) > 4:
+                self._excerpts.popitem(last=False)
+        return self._excerpts[key]
 
     def _view_status(self) -> None:
         start, stop = self.excerpt_range()
@@ -618,6 +626,8 @@ class ExplorerApp:
         self._hide_progress()
         self.songs[song.name] = song
         self.song_estimates[(song.name, system.name)] = estimates
+        for memo in (self._players, self._figures, self._excerpts, self._keys):   # a song may come back changed
+            memo.clear()
         self.own_html.value = (_own_intro([m.name for m in self.data.models()], self.profile)
                                + f"<p class='explore-own-done'>Separated <b>{html.escape(song.name)}</b> "
                                f"({song.duration:.1f} s) with <b>{html.escape(system.name)}</b> in "
