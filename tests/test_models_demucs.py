@@ -1,4 +1,4 @@
-"""The Demucs model: lengths, sizes from the paper, ablation switches, rescale init, centre trim."""
+"""The Demucs model: lengths, sizes from the paper, ablation switches, rescale init."""
 import math
 
 import pytest
@@ -8,7 +8,6 @@ from torch import nn
 from demucs_study import SOURCES
 from demucs_study.errors import ParamsError
 from demucs_study.models import Demucs
-from demucs_study.models.utils import center_trim
 
 TINY = dict(channels=4, depth=3)
 
@@ -121,11 +120,3 @@ def test_forward_rejects_wrong_input_shape():
     with pytest.raises(ValueError, match=r"expects \(batch, 2, time\), got \(2, 1000\)"):
         Demucs(**TINY)(torch.randn(2, 1000))
 
-
-def test_center_trim():
-    x = torch.arange(10)
-    assert center_trim(x, 6).tolist() == [2, 3, 4, 5, 6, 7]
-    assert center_trim(x, torch.zeros(3, 7)).tolist() == [1, 2, 3, 4, 5, 6, 7]  # odd: extra sample cut at the end
-    assert center_trim(x, 10) is not None and center_trim(x, 10).tolist() == list(range(10))
-    with pytest.raises(ValueError, match="cannot trim 10 samples to a longer length 11"):
-        center_trim(x, 11)

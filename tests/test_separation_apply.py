@@ -1,4 +1,5 @@
-"""apply_model: overlap-add identity, exact shapes, shift trick, seeding, chunking, normalisation."""
+"""apply_model: overlap-add identity, exact shapes, shift trick, seeding, chunking, normalisation.
+(The chunk grid and its weights are tested in test_separation_chunks.py.)"""
 import numpy as np
 import pytest
 import torch
@@ -6,7 +7,7 @@ import torch
 from demucs_study.errors import AudioError, ParamsError
 from demucs_study.models import Demucs
 from demucs_study.separation.apply import apply_model
-from demucs_study.separation.chunks import chunk_weights, plan_chunks
+from demucs_study.separation.chunks import plan_chunks
 from separate_helpers import ConvModel, IdentityModel, RecordingModel
 
 SR = 1000  # test models run at 1 kHz: a "segment" of 1 s is 1000 samples
@@ -15,35 +16,6 @@ SR = 1000  # test models run at 1 kHz: a "segment" of 1 s is 1000 samples
 def mixture(length, seed=0, dc=0.3):
     rng = np.random.default_rng(seed)
     return (0.5 * rng.standard_normal((2, length)) + dc).astype(np.float32)
-
-
-# ---- chunk grid and weights
-
-@pytest.mark.parametrize("length, chunk, overlap", [(1, 10, 2), (10, 10, 2), (11, 10, 2), (1003, 100, 25),
-                                                    (1003, 100, 0), (1003, 100, 60), (999, 100, 90)])
-def test_chunk_weights_are_a_partition_of_unity(length, chunk, overlap):
-    chunks = plan_chunks(length, chunk, overlap)
-    total = np.zeros(length)
-    for index, (start, size) in enumerate(chunks):
-        assert 1 <= size <= chunk
-        weights = chunk_weights(chunks, index, overlap)
-        assert weights.shape == (size,) and weights.dtype == np.float32 and np.all(weights > 0)
-        total[start:start + size] += weights
-    np.testing.assert_allclose(total, 1.0, atol=1e-6)
-    assert chunks[0][0] == 0 and sum(chunks[-1]) == length
-    assert all(b[0] - a[0] == chunk - overlap for a, b in zip(chunks, chunks[1:]))
-
-
-def test_cross_fade_is_linear_in_the_overlap():
-    chunks = plan_chunks(300, 100, 20)
-    rising = chunk_weights(chunks, 1, 20)[:20]
-    np.testing.assert_allclose(np.diff(rising), 1 / 20, atol=1e-6)
-    assert chunk_weights(chunks, 0, 20)[0] == 1.0  # no fade-in at the track start
-
-
-def test_plan_chunks_rejects_bad_sizes():
-    with pytest.raises(ValueError, match="0 <= overlap < chunk"):
-        plan_chunks(100, 10, 10)
 
 
 # ---- overlap-add of an identity model gives back its input

@@ -56,8 +56,8 @@ def parallel_map(fn: Callable[[T], R], items: Iterable[T], jobs: int = 1, progre
     from tqdm.auto import tqdm
 
     items = list(items)
-    jobs = int(jobs or 1)
-    if jobs < 1:
+    jobs = 1 if jobs is None else jobs
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
     with tqdm(total=len(items), desc=desc, unit=unit, disable=not progress) as bar:
         if jobs == 1 or len(items) <= 1:
@@ -69,19 +69,19 @@ def parallel_map(fn: Callable[[T], R], items: Iterable[T], jobs: int = 1, progre
         from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
         workers = min(jobs, len(items))
-        if processes:
-            import multiprocessing
+        # Workers are spawned on the first submit, so the thread caps must hold while the pool runs.
+        env = single_thread_env() if single_thread and processes else contextlib.nullcontext()
+        with env:
+            if processes:
+                import multiprocessing
 
-            ctx = multiprocessing.get_context("spawn")
-            env = single_thread_env() if single_thread else contextlib.nullcontext()
-            with env:
-                pool = ProcessPoolExecutor(workers, mp_context=ctx,
+                pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                            initializer=_limit_threads if single_thread else None)
-        else:
-            pool = ThreadPoolExecutor(workers)
-        with pool:
-            out = []
-            for result in pool.map(fn, items):
-                out.append(result)
-                bar.update()
-            return out
+            else:
+                pool = ThreadPoolExecutor(workers)
+            with pool:
+                out = []
+                for result in pool.map(fn, items):
+                    out.append(result)
+                    bar.update()
+                return out

@@ -28,14 +28,26 @@ def theme() -> None:
 
 
 def system_colors(systems) -> dict[str, str]:
-    """A colour per system: references get :data:`REFERENCE_COLORS`, the others the "colorblind" palette
-    in sorted order (so a system keeps its colour whichever other systems a figure shows)."""
+    """A colour per system that does not depend on which other systems a figure shows: references get
+    :data:`REFERENCE_COLORS`; any other system the slot of a 20-colour palette given by a stable hash of its
+    name (when two systems of one call share a slot, the later one in sorted order takes the next free
+    slot)."""
+    import hashlib
+
     import seaborn as sns
 
-    palette = sns.color_palette("colorblind", 10).as_hex()
-    others = sorted(s for s in set(systems) if s not in REFERENCE_COLORS)
-    colors = {s: palette[i % len(palette)] for i, s in enumerate(others)}
-    colors.update({s: c for s, c in REFERENCE_COLORS.items() if s in set(systems)})
+    palette = sns.color_palette("tab20", 20).as_hex()
+    taken: set[int] = set()
+    colors = {}
+    for s in sorted(set(systems)):
+        if s in REFERENCE_COLORS:
+            colors[s] = REFERENCE_COLORS[s]
+            continue
+        slot = int(hashlib.sha1(s.encode()).hexdigest(), 16) % len(palette)
+        while slot in taken and len(taken) < len(palette):
+            slot = (slot + 1) % len(palette)
+        taken.add(slot)
+        colors[s] = palette[slot]
     return colors
 
 

@@ -48,16 +48,31 @@ def package_versions() -> dict:
     return out
 
 
+def cpu_model() -> str | None:
+    """The CPU's model name (``/proc/cpuinfo``), or None where the system does not say. Floating-point
+    results can differ between CPU types (different vector kernels), so bitwise reproduction of the
+    committed results is expected on the same kind of CPU only."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
 def machine() -> dict:
     try:
         import torch
 
         threads = torch.get_num_threads()
+        capability = torch.backends.cpu.get_cpu_capability()
         cuda = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
     except Exception:  # pragma: no cover - torch is a dependency
-        threads, cuda = None, []
+        threads, capability, cuda = None, None, []
     return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "cpus": os.cpu_count(), "torch_threads": threads, "gpus": cuda}
+            "cpu_model": cpu_model(), "cpu_capability": capability, "cpus": os.cpu_count(),
+            "torch_threads": threads, "gpus": cuda}
 
 
 @contextlib.contextmanager

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -47,7 +48,8 @@ def _to_html(ipynb: Path, html: Path) -> None:
 def stale_temporaries(out_dir: Path, name: str) -> list[Path]:
     """Temporary copies of step ``name`` left in ``out_dir`` by a run that was killed while executing
     (``utils.atomic_path`` names them ``.<name>.<random>.tmp.ipynb``)."""
-    return sorted(Path(out_dir).glob(f".{name}.*.tmp.ipynb"))
+    pattern = re.compile(rf"\.{re.escape(name)}\.[A-Za-z0-9_]+\.tmp\.ipynb")   # mkstemp's part has no dot
+    return sorted(p for p in Path(out_dir).glob(f".{name}.*.tmp.ipynb") if pattern.fullmatch(p.name))
 
 
 def _scrub_paths(ipynb: Path, input_path: str, output_path: str) -> None:

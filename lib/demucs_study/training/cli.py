@@ -27,10 +27,11 @@ def train(argv: list[str] | None = None) -> int:
     # before torch is first imported.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from ..config import load_params
+
+    params = load_params(args.params, args.overrides)   # a bad params file fails before torch is imported
     from . import dist
     from .experiment import train_experiment
 
-    params = load_params(args.params, args.overrides)
     try:
         result = train_experiment(params, stop_after_epochs=args.stop_after_epochs, progress=not args.no_progress,
                                   device=args.device, threads=args.threads)

@@ -1,0 +1,190 @@
+"""The study's figures (reporting.figures): reproducible PNG/SVG files, inline images, one colour per
+system, and the plots on tiny inputs."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from demucs_study import SOURCES  # noqa: E402
+from demucs_study.reporting import figures  # noqa: E402
+from demucs_study.reporting.figures import (REFERENCE_COLORS, SVG_HASHSALT, comparison_signals,  # noqa: E402
+                                            learning_curves, log_spectrogram, publish, save_figure,
+                                            sdr_boxplot, separation_signals, stem_spectrograms, stems_dict,
+                                            system_colors)
+
+SR = 8000
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def small_figure():
+    fig, ax = plt.subplots(figsize=(2, 1.5))
+    ax.plot([0, 1, 2], [1, 0, 2], label="a line")
+    ax.legend()
+    return fig
+
+
+# ---- files
+
+def test_save_figure_writes_png_and_svg_byte_identical_on_a_second_save(tmp_path):
+    fig = small_figure()
+    paths = save_figure(fig, tmp_path / "figs", "curve", dpi=50)
+    assert paths == [tmp_path / "figs" / "curve.png", tmp_path / "figs" / "curve.svg"]
+    png, svg = (p.read_bytes() for p in paths)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and b"<svg" in svg
+    assert b"<dc:date>" not in svg and b"Software" not in png  # no date, no version stamp
+    save_figure(fig, tmp_path / "figs", "curve", dpi=50)
+    assert paths[0].read_bytes() == png and paths[1].read_bytes() == svg
+    assert sorted(p.name for p in (tmp_path / "figs").iterdir()) == ["curve.png", "curve.svg"]  # no temporaries
+
+
+def test_svg_ids_come_from_the_fixed_salt_and_the_setting_is_restored(tmp_path, monkeypatch):
+    before = matplotlib.rcParams["svg.hashsalt"]
+    fig = small_figure()
+    svg = save_figure(fig, tmp_path / "a", "f", dpi=50)[1]
+    assert matplotlib.rcParams["svg.hashsalt"] == before
+    monkeypatch.setattr(figures, "SVG_HASHSALT", "another salt")
+    other = save_figure(fig, tmp_path / "b", "f", dpi=50)[1]
+    assert svg.read_bytes() != other.read_bytes()  # the salt is what makes the ids reproducible
+    monkeypatch.setattr(figures, "SVG_HASHSALT", SVG_HASHSALT)
+    again = save_figure(fig, tmp_path / "c", "f", dpi=50)[1]
+    assert svg.read_bytes() == again.read_bytes()
+
+
+def test_publish_saves_closes_and_returns_a_tagged_image(tmp_path):
+    fig = small_figure()
+    image = publish(fig, tmp_path, "learning_curves", dpi=50)
+    assert not plt.fignum_exists(fig.number)
+    assert image.metadata == {"figure": "learning_curves"}
+    assert image.format == "png" and image.data == (tmp_path / "learning_curves.png").read_bytes()
+    assert (tmp_path / "learning_curves.svg").is_file()
+
+
+# ---- colours
+
+def test_references_get_their_own_colours():
+    colors = system_colors(["demucs", "MIX", "IRM2"])
+    assert colors["MIX"] == REFERENCE_COLORS["MIX"] and colors["IRM2"] == REFERENCE_COLORS["IRM2"]
+    assert colors["demucs"] not in REFERENCE_COLORS.values()
+    assert set(system_colors(["demucs"])) == {"demucs"}  # references only when shown
+
+
+def test_experiments_get_distinct_colours_and_the_same_input_the_same_colours():
+    systems = [f"exp{i}" for i in range(6)]
+    colors = system_colors(systems)
+    assert len(set(colors.values())) == 6
+    assert system_colors(list(reversed(systems))) == colors  # the order of the input does not matter
+    assert system_colors(systems + ["MIX"])["exp3"] == colors["exp3"]  # nor do references
+
+
+def test_a_system_keeps_its_colour_whatever_the_other_systems_are():
+    alone = system_colors(["demucs", "MIX"])["demucs"]
+    assert system_colors(["demucs", "zeta"])["demucs"] == alone
+    assert system_colors(["alpha", "demucs", "IRM2"])["demucs"] == alone
+
+
+# ---- plots on tiny inputs
+
+def scores_frame():
+    rows = []
+    rng = np.random.default_rng(0)
+    for system, base in (("demucs", 4.0), ("MIX", -1.0), ("IRM2", 8.0)):
+        for track in ("t1", "t2", "t3"):
+            for target in (*SOURCES, "accompaniment"):
+                rows.append((system, track, target, "SDR", base + rng.normal()))
+                rows.append((system, track, target, "SIR", base + 10))
+    rows.append(("demucs", "t4", "vocals", "SDR", np.nan))  # a silent stem: left out
+    return pd.DataFrame(rows, columns=["system", "track", "target", "metric", "value"])
+
+
+def test_sdr_boxplot_has_one_panel_per_stem_and_systems_by_median():
+    fig = sdr_boxplot(scores_frame())
+    axes = fig.axes
+    assert len(axes) == 4 and [ax.get_title() for ax in axes] == list(SOURCES)
+    assert [t.get_text() for t in axes[0].get_yticklabels()] == ["MIX", "demucs", "IRM2"]  # by median
+    assert axes[0].get_xlabel() == "SDR (dB)"
+
+
+def test_sdr_boxplot_given_systems_labels_and_targets():
+    fig = sdr_boxplot(scores_frame(), systems=["IRM2", "demucs"], targets=("vocals", "drums"), metric="SIR",
+                      labels={"demucs": "Demucs (ours)"})
+    assert [ax.get_title() for ax in fig.axes] == ["vocals", "drums"]
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["IRM2", "Demucs (ours)"]
+    assert fig.axes[1].get_xlabel() == "SIR (dB)"
+
+
+def histories():
+    def doc(offset, baseline):
+        return {"history": [{"epoch": e, "train": 1.0 / e + offset, "valid": 1.1 / e + offset} for e in (1, 2, 3)],
+                "baseline_valid": baseline}
+    return {"demucs": doc(0.0, 0.9), "demucs glu=False": doc(0.1, None), "untrained": {"history": []}}
+
+
+def test_learning_curves_one_panel_without_published_logs():
+    fig = learning_curves(histories())
+    (ax,) = fig.axes
+    # valid + train per trained experiment, one baseline line for the one that has it
+    assert len(ax.get_lines()) == 2 + 2 + 1
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "demucs valid" in labels and "demucs: mixture/4 (valid)" in labels
+    assert not any("untrained" in x for x in labels)
+    colors = system_colors(["demucs", "demucs glu=False", "untrained"])
+    assert matplotlib.colors.to_hex(ax.get_lines()[0].get_color()) == colors["demucs"]
+
+
+def test_learning_curves_second_panel_for_the_released_runs():
+    published = pd.DataFrame({"run": ["default"] * 3 + ["other"] * 2, "epoch": [2, 0, 1, 0, 1],
+                              "train_l1": [0.3, 0.5, 0.4, 0.6, 0.5], "valid_l1": [0.35, 0.55, 0.45, 0.6, 0.5]})
+    fig = learning_curves(histories(), published, published_runs=("default", "missing"))
+    assert len(fig.axes) == 2
+    lines = fig.axes[1].get_lines()
+    assert len(lines) == 2  # valid and train of "default"; "missing" has no rows
+    np.testing.assert_array_equal(lines[0].get_xdata(), [1, 2, 3])  # epochs from 1, sorted
+    np.testing.assert_array_equal(lines[0].get_ydata(), [0.55, 0.45, 0.35])
+
+
+def test_stem_spectrograms_one_panel_per_signal_and_a_colour_bar():
+    t = np.arange(SR // 2) / SR
+    tone = np.tile(0.5 * np.sin(2 * np.pi * 440 * t), (2, 1))
+    signals = {"mixture": tone, "drums": tone * 0.1, "bass": np.zeros_like(tone)}
+    fig = stem_spectrograms(signals, SR, title="track", fmax=2000)
+    assert len(fig.axes) == 3 + 1  # three panels and the colour bar
+    assert [ax.get_ylabel() for ax in fig.axes[:3]] == ["mixture\nHz", "drums\nHz", "bass\nHz"]
+    assert fig.axes[0].get_ylim() == (0, 2000) and fig._suptitle.get_text() == "track"
+    image = fig.axes[0].get_images()[0]
+    vmin, vmax = image.get_clim()
+    assert vmax - vmin == pytest.approx(80.0)  # one colour scale from the first panel's maximum
+
+
+def test_log_spectrogram_peaks_at_the_tone():
+    t = np.arange(SR) / SR
+    spec = log_spectrogram(np.tile(np.sin(2 * np.pi * 1000 * t), (2, 1)), SR, n_fft=256, hop=128)
+    assert spec.shape[0] == 129
+    assert np.argmax(spec.mean(axis=1)) == 1000 * 256 // SR  # bin 32
+
+
+def test_signal_dictionaries():
+    mix, stems, est = np.zeros((2, 5)), np.arange(40.0).reshape(4, 2, 5), -np.arange(40.0).reshape(4, 2, 5)
+    assert list(stems_dict(mix, stems)) == ["mixture", *SOURCES]
+    np.testing.assert_array_equal(stems_dict(mix, stems)["bass"], stems[1])
+    sep = separation_signals(mix, stems, est)
+    assert list(sep)[:3] == ["mixture", "drums (true)", "drums (estimate)"] and len(sep) == 9
+    np.testing.assert_array_equal(sep["vocals (estimate)"], est[3])
+    np.testing.assert_array_equal(sep["bass (true)"], stems[1])
+    comp = comparison_signals(mix, stems[3], {"demucs": est[3], "IRM2": stems[3]}, "vocals")
+    assert list(comp) == ["mixture", "vocals (true)", "vocals (demucs)", "vocals (IRM2)"]
+
+
+def test_theme_is_applied_by_the_box_plot(monkeypatch):
+    calls = []
+    monkeypatch.setattr(figures, "theme", lambda: calls.append(True))
+    sdr_boxplot(scores_frame(), systems=["demucs"], targets=("drums",))
+    assert calls == [True]
