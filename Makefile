@@ -85,6 +85,8 @@ test-fast: $(ENV_STAMP) | ffmpeg
 
 # JupyterLab at the explorer; the notebook explores $(PROFILE) (DEMUCS_STUDY_PROFILE), whose results must exist
 lab: $(ENV_STAMP) | ffmpeg
+	@echo "the explorer of profile $(PROFILE): JupyterLab opens it; without a browser here, open the printed" \
+	  "http://.../lab?token=... address with /lab/tree/06_explore.ipynb in place of /lab"
 	DEMUCS_STUDY_PROFILE=$(PROFILE) $(VENV)/bin/jupyter lab notebooks/06_explore.ipynb \
 	  $(if $(filter 0,$(shell id -u)),--allow-root,)
 

@@ -69,6 +69,26 @@ def test_moving_the_range(app):
     assert dict(app.renders) == renders
 
 
+def test_a_range_longer_than_the_maximum_is_cut(explore_env, monkeypatch):
+    from demucs_study.explore import views
+
+    monkeypatch.setattr(views, "MAX_SECONDS", 2.0)
+    app = ExplorerApp("smoke")
+    app.range.value = (0.5, 4.0)
+    assert app.range.value == (0.5, 2.5) and "0.5–2.5 s (cut to 2 s" in app.status.value
+    app.range.value = (1.0, 2.0)
+    assert "cut" not in app.status.value
+
+
+def test_bad_first_choices_are_errors(explore_env):
+    with pytest.raises(ExploreError, match="unknown stem 'piano'"):
+        ExplorerApp("smoke", stem="piano")
+    with pytest.raises(ExploreError, match="system 'nope' cannot be shown in profile 'smoke'; choose one of demucs"):
+        ExplorerApp("smoke", system="nope")
+    with pytest.raises(ExploreError, match="unknown test track 'x'"):
+        ExplorerApp("smoke", track="x")
+
+
 def test_the_frequency_axis_redraws_the_figure_only(app):
     renders, image = dict(app.renders), app.signals_image.value
     app.freq.value = "linear"
@@ -125,6 +145,26 @@ def test_a_track_without_stored_scores_or_estimates(app):
     assert base64.b64decode(frames_png)[:4] == b"\x89PNG"
     app.system.value = "IRM2"                                   # not stored for this track: computed
     assert app.view_errors == {} and "estimate (IRM2)" in audio_labels(app.players_html.value)
+
+
+def test_an_experiment_without_stored_estimates_is_separated_with_the_progress_bar(explore_env, tmp_path,
+                                                                                    monkeypatch):
+    from demucs_study.config import load_params
+    from demucs_study.training.runs import best_model_path, run_dir
+    from explore_fixture import ROOT
+
+    monkeypatch.setenv("DEMUCS_STUDY_RUNS", str(tmp_path / "runs"))
+    shutil.copytree(explore_env["DEMUCS_STUDY_RUNS"], tmp_path / "runs")
+    trained = load_params(ROOT / "params" / "smoke" / "demucs.yaml")
+    params = load_params(ROOT / "params" / "smoke" / "demucs.yaml", ["separate.shifts=0"])
+    run_dir(params).mkdir(parents=True)
+    shutil.copy(best_model_path(trained), best_model_path(params))
+    app = ExplorerApp(data=ProfileData("smoke", experiments=[trained, params]))
+    app.system.value = "demucs shifts=0"
+    assert app.view_errors == {} and "estimate (demucs shifts=0)" in audio_labels(app.players_html.value)
+    assert re.fullmatch(r"separating Delta - Fourth with demucs shifts=0: chunk (\d+)/\1, \d+ s",
+                        app.progress_label.value)
+    assert app.progress_box.layout.display == "none"               # hidden once done
 
 
 def test_errors_are_shown_as_messages_not_raised(explore_env, tmp_path, monkeypatch):

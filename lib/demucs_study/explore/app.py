@@ -20,6 +20,7 @@ import html
 import time
 from collections import Counter, OrderedDict
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +28,7 @@ import numpy as np
 from ..errors import StudyError
 from . import views
 from .audio import EXPLORER_BITRATE, OPUS_COMPLEXITY, encode_ogg, player_html
-from .data import ExploreError, ProfileData, TrackAudio, reference_estimates
+from .data import ExploreError, ProfileData, TrackAudio, reference_estimates, stem_index
 
 #: Tabs, in order.
 TABS = ("Listen & look", "Remix", "Compare", "Your own song")
@@ -104,6 +105,7 @@ class ExplorerApp:
         self._keys: dict[str, tuple] = {}
         self._dirty: set[str] = set(VIEWS)
         self._holding = False
+        self._cut = False                   # the last range asked for was longer than views.MAX_SECONDS
         #: wall seconds of the last :meth:`refresh` (what a control change costs)
         self.last_refresh = 0.0
 
@@ -114,6 +116,10 @@ class ExplorerApp:
         experiments = [s.name for s in data.systems() if s.kind == "experiment"]
         system = system or (experiments[0] if experiments else systems[0])
         track = track or data.tracks[0]
+        if system not in systems:
+            raise ExploreError(f"system {system!r} cannot be shown in profile {self.profile!r}; choose one of "
+                               f"{', '.join(systems)}")
+        stem_index(data.track(track).sources, stem)
         others = [s for s in systems if s != system]
         compare = compare or ("IRM2" if "IRM2" in others else (others[0] if others else system))
         wide = {"description_width": "initial"}
@@ -195,7 +201,7 @@ class ExplorerApp:
         self.widget.add_class("explore-app")
 
         self._wire()
-        self._guard("open", lambda: (self._open_track(track, first=True), self.refresh(EVERYTHING)))
+        self._guard("open", lambda: (self._open_track(track), self.refresh(EVERYTHING)))
 
     # ---- wiring
     def _wire(self) -> None:
@@ -227,19 +233,14 @@ class ExplorerApp:
             self.view_errors[what] = error_message(exc)
             self._show_errors()
 
-    class _Hold:
-        def __init__(self, app):
-            self.app = app
-
-        def __enter__(self):
-            self.app._holding = True
-
-        def __exit__(self, *exc):
-            self.app._holding = False
-
+    @contextmanager
     def hold(self):
         """A context in which control changes made by code do not trigger updates."""
-        return self._Hold(self)
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
 
     # ---- the selection
     @property
@@ -275,7 +276,7 @@ class ExplorerApp:
         track = track or self.track.value
         return None if track in self.songs else self.data.frame_scores(system, track, stem)
 
-    def _open_track(self, name: str, first: bool = False) -> None:
+    def _open_track(self, name: str) -> None:
         """Range, stems and systems for the track ``name`` (under :meth:`hold`)."""
         track = self.current_track()
         with self.hold():
@@ -310,6 +311,7 @@ class ExplorerApp:
         start, stop = self.range.value
         track = self.current_track()
         fixed = views.clamp_range(start, stop, track.duration)
+        self._cut = stop - start > views.MAX_SECONDS + 1e-6
         if (round(fixed[0], 1), round(fixed[1], 1)) != (round(start, 1), round(stop, 1)):
             with self.hold():
                 self.range.value = (round(fixed[0], 1), round(fixed[1], 1))
@@ -450,8 +452,8 @@ class ExplorerApp:
     def _view_status(self) -> None:
         start, stop = self.excerpt_range()
         note = ""
-        if self.range.value[1] - self.range.value[0] > views.MAX_SECONDS + 1e-6:
-            note = f" (cut to {views.MAX_SECONDS:.0f} s)"
+        if self._cut:
+            note = f" (cut to {views.MAX_SECONDS:.0f} s: the longest excerpt shown at once)"
         self.status.value = (f"<div class='explore-selection'><b>{html.escape(self.track.value)}</b> · "
                              f"{html.escape(self.system.value)} · <b>{html.escape(self.stem.value)}</b> · "
                              f"{start:.1f}–{stop:.1f} s{note}</div>")

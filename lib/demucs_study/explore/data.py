@@ -254,6 +254,8 @@ class ProfileData:
         elif info.kind == REFERENCE:
             est = reference_estimates(system, audio)
         elif info.trained:
+            if progress is not None:
+                progress(0, 1)              # show that work started before the first chunk is done
             est = separate(self.model(info), audio.mixture, info.params, progress)
         else:
             raise ExploreError(f"no estimates of {track!r} by {system!r} ({path}) and no trained model; run make "

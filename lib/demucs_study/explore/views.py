@@ -52,9 +52,10 @@ SIGNAL_COLORS = {"mixture": "#4c4c4c", "reference": "#0072b2", "estimate": "#d55
 
 
 # ---- ranges and excerpts
-def clamp_range(start: float, stop: float, duration: float, max_seconds: float = MAX_SECONDS) -> tuple[float, float]:
+def clamp_range(start: float, stop: float, duration: float, max_seconds: float | None = None) -> tuple[float, float]:
     """``(start, stop)`` inside ``[0, duration]``, at least :data:`MIN_SECONDS` (or the whole track when it
-    is shorter) and at most ``max_seconds`` long (the end moves)."""
+    is shorter) and at most ``max_seconds`` (default :data:`MAX_SECONDS`) long (the end moves)."""
+    max_seconds = MAX_SECONDS if max_seconds is None else max_seconds
     duration = max(float(duration), 0.0)
     start = min(max(float(start), 0.0), duration)
     stop = min(max(float(stop), start), duration)
