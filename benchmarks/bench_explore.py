@@ -12,9 +12,10 @@ app is built headless (no browser: the time measured is the kernel's, which is w
 the page updates), then each control is changed ``--repeats`` times to values not seen before (no memo hits) and,
 separately, back to a value already shown (memo hits). Reported per callback: wall seconds (median and max),
 which views were recomputed and each view's own seconds, and the CPU seconds the callback used (this process'
-threads plus the ffmpeg encoders it waited for): unlike the wall time, that does not grow with other jobs' load,
-and on the 2 cores it is spread over it bounds the wall time of an idle machine from above. Range callbacks are measured with the default 8 s
-excerpt and with the whole 30 s track. ``os.getloadavg()`` before and after says how busy the shared machine was.
+threads plus the ffmpeg encoders it waited for): unlike the wall time, that does not grow with other jobs' load;
+on an idle 2-core machine the wall time would lie between half of it and all of it. Range callbacks are measured
+with the default 8 s excerpt and with the whole 30 s track. ``os.getloadavg()`` before and after says how busy
+the shared machine was.
 
 Run: ``.venv/bin/python benchmarks/bench_explore.py [--seconds 30] [--repeats 5]``; writes ``bench_explore.json``.
 """

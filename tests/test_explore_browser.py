@@ -23,7 +23,8 @@ CHROMIUM = Path(os.environ.get("DEMUCS_STUDY_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PROFILE = "smoke"
-SCREENSHOT = Path(os.environ.get("DEMUCS_STUDY_RESULTS") or ROOT / "results") / PROFILE / "figures" / "explore_browser.png"
+RESULTS = Path(os.environ.get("DEMUCS_STUDY_RESULTS") or ROOT / "results")
+SCREENSHOT = RESULTS / PROFILE / "figures" / "explore_browser.png"
 TOKEN = "explore-browser-test"
 
 pytestmark = pytest.mark.slow

@@ -194,8 +194,8 @@ class ExplorerApp:
                       w.HTML(_status_html(data))])
 
         self.tabs = w.Tab(children=[listen, remix, compare_tab, own], titles=list(TABS))
-        header = w.HTML(f"<h3 style='margin:.2em 0'>Explore the separations of profile <code>{html.escape(self.profile)}"
-                        "</code></h3>")
+        header = w.HTML("<h3 style='margin:.2em 0'>Explore the separations of profile "
+                        f"<code>{html.escape(self.profile)}</code></h3>")
         self.widget = w.VBox([header, w.HBox([self.track, self.system]), w.HBox([self.stem, self.freq]), self.range,
                               self.status, self.progress_box, self.errors, self.tabs])
         self.widget.add_class("explore-app")
@@ -382,8 +382,9 @@ class ExplorerApp:
         if self.view_errors:
             items = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v, quote=False)}</li>"
                             for k, v in self.view_errors.items())
-            self.errors.value = (f"<div style='color:#b00020;border:1px solid #b00020;padding:.3em .6em;"
-                                 f"border-radius:4px'>Could not show everything:<ul style='margin:0'>{items}</ul></div>")
+            self.errors.value = ("<div style='color:#b00020;border:1px solid #b00020;padding:.3em .6em;"
+                                 "border-radius:4px'>Could not show everything:"
+                                 f"<ul style='margin:0'>{items}</ul></div>")
             self.errors.layout.display = None
         else:
             self.errors.value = ""
@@ -493,7 +494,8 @@ class ExplorerApp:
         else:
             table = views.selection_scores(track, {system: self.estimates(system)}, stem, start, stop,
                                            {system: self.frame_scores(system, stem)})
-            self.scores_html.value = (views.scores_html(table) + "<div style='font-size:80%;color:#666;max-width:32em'>"
+            self.scores_html.value = (views.scores_html(table)
+                                      + "<div style='font-size:80%;color:#666;max-width:32em;line-height:1.3'>"
                                       "SDR of the excerpt: the new SDR of the whole excerpt. Frame SDR: the stored "
                                       "BSSEval v4 evaluation over 1 s frames (the paper's number is the track "
                                       "median).</div>")
@@ -658,14 +660,15 @@ class ExplorerApp:
             return (f"<img style='max-width:100%' alt='{name}' "
                     f"src='data:image/jpeg;base64,{base64.b64encode(data).decode()}'>")
 
+        out = self.outputs.get
         parts = [f"<h3>Explore the separations of profile <code>{html.escape(self.profile)}</code> (a snapshot: run "
-                 "the notebook in JupyterLab to change the choices)</h3>", self.outputs.get("status", ""),
-                 self.errors.value, f"<h4>{TABS[LISTEN]}</h4>",
-                 "<div style='display:flex;gap:1.5em;flex-wrap:wrap'>"
-                 f"<div>{self.outputs.get('players', '')}</div><div>{self.outputs.get('scores', '')}</div></div>",
-                 image("signals"), self.outputs.get("frames", ""), f"<h4>{TABS[REMIX]}: preset {html.escape(self.preset.value)}</h4>",
-                 self.outputs.get("remix", ""), f"<h4>{TABS[COMPARE]}: {html.escape(self.system.value)} and "
-                 f"{html.escape(self.other.value)}</h4>", self.outputs.get("compare_second", ""), image("compare_signals")]
+                 "the notebook in JupyterLab to change the choices)</h3>", out("status", ""), self.errors.value,
+                 f"<h4>{TABS[LISTEN]}</h4><div style='display:flex;gap:1.5em;flex-wrap:wrap'>"
+                 f"<div>{out('players', '')}</div><div>{out('scores', '')}</div></div>",
+                 image("signals"), out("frames", ""),
+                 f"<h4>{TABS[REMIX]}: preset {html.escape(self.preset.value)}</h4>", out("remix", ""),
+                 f"<h4>{TABS[COMPARE]}: {html.escape(self.system.value)} and {html.escape(self.other.value)}</h4>",
+                 out("compare_second", ""), image("compare_signals")]
         return "<div class='explore-snapshot'>" + "\n".join(p for p in parts if p) + "</div>"
 
     def _repr_mimebundle_(self, **kwargs):
@@ -684,10 +687,10 @@ def _own_intro(models: list[str], profile: str) -> str:
     if not models:
         return (f"<p>No trained model in profile <code>{html.escape(profile)}</code>: train one with <code>make train "
                 f"PROFILE={html.escape(profile)}</code> to separate a song of your own.</p>")
-    return ("<p>Upload a song (wav, flac, mp3, ogg, opus, m4a...: what the <code>separate</code> command reads; uploads "
-            "above about 10 MB may be refused by the server, give a path on this machine instead), pick a trained "
-            "model and press <i>separate</i>. The song becomes a track: every tab then works on it (without true "
-            "stems: no reference, residual or SDR). Separate it again with another model to compare them.</p>")
+    return ("<p>Upload a song (wav, flac, mp3, ogg, opus, m4a...: what the <code>separate</code> command reads; "
+            "uploads above about 10 MB may be refused by the server, give a path on this machine instead), pick a "
+            "trained model and press <i>separate</i>. The song becomes a track: every tab then works on it (without "
+            "true stems: no reference, residual or SDR). Separate it again with another model to compare them.</p>")
 
 
 def _status_html(data: ProfileData) -> str:
