@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from demucs_study.augment import FlipChannels, FlipSign, Remix, Shift, generators_of, make_augmentations
+from demucs_study.augment import FlipChannels, FlipSign, Remix, Scale, Shift, generators_of, make_augmentations
 from demucs_study.training import rng
 from demucs_study.errors import ParamsError
 
@@ -139,3 +139,31 @@ def test_unseeded_modules_follow_the_global_seed_and_differ_from_each_other():
     again = FlipSign()
     assert torch.equal(first[0].generator.get_state(), again.generator.get_state())
     assert not torch.equal(first[0].generator.get_state(), first[1].generator.get_state())
+
+
+def test_scale_multiplies_each_stem_by_its_own_gain_in_range():
+    wav = batch(b=16)
+    out = Scale(0.7, 1.0, gen(3)).train()(wav)
+    gains = out / wav
+    assert torch.allclose(gains, gains[..., :1].expand_as(gains), atol=1e-5)   # one gain per (item, source)
+    gains = gains[..., 0, 0]
+    assert gains.shape == (16, 4) and (gains >= 0.7 - 1e-6).all() and (gains <= 1.0 + 1e-6).all()
+    assert len(torch.unique(gains)) > 32                                  # independent draws
+    assert torch.equal(Scale(0.7, 1.0, gen(3)).train()(wav), out)          # seeded: reproducible
+    assert Scale(0.7, 1.0, gen(3)).eval()(wav) is wav                      # identity in eval mode
+    with pytest.raises(ParamsError, match=r"0 < min <= max < inf \(the Wave-U-Net recipe uses \[0.7, 1.0\]\)"):
+        Scale(1.0, 0.7)
+
+
+def test_make_augmentations_scale_is_optional_and_last_and_leaves_the_other_streams():
+    names = lambda seq: [type(m).__name__ for m in seq]  # noqa: E731
+    assert names(make_augmentations(10, True, 4, 0)) == ["FlipSign", "FlipChannels", "Shift", "Remix"]
+    with_scale = make_augmentations(10, True, 4, 0, scale=(0.7, 1.0))
+    assert names(with_scale) == ["FlipSign", "FlipChannels", "Shift", "Remix", "Scale"]
+    assert (with_scale[4].min, with_scale[4].max) == (0.7, 1.0)
+    plain = make_augmentations(10, True, 4, 0)
+    for a, b in zip(plain, with_scale):
+        assert torch.equal(a.generator.get_state(), b.generator.get_state())
+    assert set(generators_of(with_scale)) == {"0", "1", "2", "3", "4"}
+    with pytest.raises(ParamsError, match=r"scale=0.7: give the \(min, max\) range"):
+        make_augmentations(scale=0.7)

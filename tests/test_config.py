@@ -47,3 +47,17 @@ def test_data_yaml_loads_alone():
 def test_ambiguous_leaf_uses_dotted_path():
     base = {"name": "x", "a": {"k": 1}, "b": {"k": 2}}
     assert experiment_name({"name": "x", "a": {"k": 3}, "b": {"k": 2}}, base) == "x a.k=3"
+
+
+def test_a_models_recipe_is_its_default_and_the_name_says_only_what_differs_from_it():
+    wave = load_params(ROOT / "params/smoke/waveunet.yaml")
+    assert wave["experiment"] == "waveunet" and wave["model"] == "waveunet"
+    assert (wave["train"]["loss"], wave["train"]["lr"], wave["train"]["scale"], wave["train"]["flip"]) == \
+        ("mse", 1e-4, [0.7, 1.0], False)
+    assert wave["train"]["batch_size"] == 4   # the smoke profile's override of the recipe's 16
+    assert load_params(ROOT / "params/smoke/waveunet.yaml", ["train.lr=1e-3"])["experiment"] == "waveunet lr=0.001"
+    demucs = load_params(ROOT / "params/smoke/demucs.yaml")
+    assert demucs["train"]["loss"] == "l1" and demucs["train"]["scale"] is None   # no recipe leaks into demucs
+    # another model on a file named after a different one must not pass for it
+    assert load_params(ROOT / "params/smoke/demucs.yaml", ["model=waveunet"])["experiment"] == "demucs model=waveunet"
+    assert load_params(ROOT / "params/full/demucs.yaml")["train"]["batch_size"] == 64

@@ -3,8 +3,9 @@
 The four augmentations of the released Demucs runs, in the order they are applied
 (docs/paper.md, section "Training"): per-source sign flip, per-source left/right swap,
 per-source random time shift (a crop of a window ``shift`` samples longer), and remix across
-batch items within groups. The training mixture is then re-made as the sum of the augmented
-sources (by the caller).
+batch items within groups; then, optionally, the random source gains of the Wave-U-Net recipe
+(:class:`Scale`, off unless asked for). The training mixture is then re-made as the sum of the
+augmented sources (by the caller).
 
 Each module draws from its own ``torch.Generator`` (attribute ``generator``), so a run is
 reproducible and the generator state can be checkpointed (:func:`generators_of`). Random
@@ -12,6 +13,8 @@ numbers are drawn on the CPU and moved to the batch's device. In ``eval()`` mode
 is the identity, except :class:`Shift`, which crops to the same output length as in training.
 """
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import nn
@@ -143,19 +146,52 @@ class Remix(_Augment):
         return grouped[group_index, perm, source_index].reshape(wav.shape)
 
 
+class Scale(_Augment):
+    """Multiply each (batch item, source) by its own gain drawn uniformly in ``[min, max]``.
+
+    The "random amplification" of the Wave-U-Net training recipe (Stoller, Ewert, Dixon, ISMIR 2018,
+    arXiv 1806.03185; its public code draws one gain in [0.7, 1.0] per source and training example
+    and re-makes the mixture as the sum of the scaled sources). ``(B, S, C, T) -> (B, S, C, T)``;
+    the identity in eval mode.
+    """
+
+    def __init__(self, min: float = 0.7, max: float = 1.0, generator: torch.Generator | None = None):
+        super().__init__(generator)
+        low, high = float(min), float(max)
+        if not (math.isfinite(high) and 0 < low <= high):
+            raise ParamsError(f"Scale: gains in [min={min}, max={max}] must satisfy 0 < min <= max < inf "
+                              "(the Wave-U-Net recipe uses [0.7, 1.0])")
+        self.min, self.max = low, high
+
+    def extra_repr(self) -> str:
+        return f"min={self.min}, max={self.max}"
+
+    def forward(self, wav: torch.Tensor) -> torch.Tensor:
+        _check(wav, "Scale")
+        if not self.training:
+            return wav
+        batch, sources = wav.shape[:2]
+        gains = torch.rand(batch, sources, 1, 1, generator=self.generator, dtype=torch.float64)
+        gains = (self.min + (self.max - self.min) * gains).to(device=wav.device, dtype=wav.dtype)
+        return wav * gains
+
+
 def make_augmentations(shift: int = 0, flip: bool = True, remix_group: int = 0,
-                       generator_seed: int | None = None) -> nn.Sequential:
+                       generator_seed: int | None = None,
+                       scale: tuple[float, float] | None = None) -> nn.Sequential:
     """The augmentation pipeline in the paper's order: FlipSign, FlipChannels (if ``flip``),
-    Shift (if ``shift`` > 0 samples), Remix (if ``remix_group`` > 1).
+    Shift (if ``shift`` > 0 samples), Remix (if ``remix_group`` > 1), then Scale (if ``scale`` is
+    a ``(min, max)`` pair of gains, e.g. ``(0.7, 1.0)`` for the Wave-U-Net recipe; default None: off).
 
     ``generator_seed``: each module gets its own generator, seeded with independent seeds derived
-    from it (``numpy.random.SeedSequence``); None seeds them from torch's global RNG.
+    from it (``numpy.random.SeedSequence``); None seeds them from torch's global RNG. The first four
+    seeds do not depend on ``scale``, so adding Scale leaves the other modules' streams unchanged.
     ``(B, S, C, T) -> (B, S, C, T - shift)``.
     """
     import numpy as np
 
-    seeds = iter(np.random.SeedSequence(generator_seed).generate_state(4, np.uint64).tolist()
-                 if generator_seed is not None else [None] * 4)
+    seeds = iter(np.random.SeedSequence(generator_seed).generate_state(5, np.uint64).tolist()
+                 if generator_seed is not None else [None] * 5)
 
     def gen() -> torch.Generator | None:
         seed = next(seeds)
@@ -170,6 +206,12 @@ def make_augmentations(shift: int = 0, flip: bool = True, remix_group: int = 0,
         modules.append(Shift(shift, shift_gen))
     if remix_group and remix_group > 1:
         modules.append(Remix(remix_group, remix_gen))
+    scale_gen = gen()
+    if scale is not None:
+        if not isinstance(scale, (tuple, list)) or len(scale) != 2:
+            raise ParamsError(f"scale={scale!r}: give the (min, max) range of the random source gains, "
+                              "e.g. [0.7, 1.0] (the Wave-U-Net recipe), or None to turn Scale off")
+        modules.append(Scale(float(scale[0]), float(scale[1]), scale_gen))
     return nn.Sequential(*modules)
 
 

@@ -25,8 +25,10 @@ from .errors import ParamsError
 DEFAULTS_FILE = "defaults.yaml"
 DATA_FILE = "data.yaml"
 #: Keys that never enter an experiment name (they do not change what is learnt).
-NAME_EXCLUDED = ("name", "model", "profile", "dataset.root", "dataset.synth.jobs", "train.workers", "eval.jobs",
+NAME_EXCLUDED = ("name", "profile", "dataset.root", "dataset.synth.jobs", "train.workers", "eval.jobs",
                  "eval.backend", "report.extra_data")
+#: Parameters that are not the experiment's own (they only feed its defaults): never in a name or hash.
+NOT_OWN = ("recipes",)
 
 
 def _read_yaml(path: Path) -> dict:
@@ -102,13 +104,17 @@ def experiment_name(params: dict, defaults: dict) -> str:
 
     A leaf is written by its last component when that is unambiguous, else by its dotted path.
     """
-    flat, base = flatten(params), flatten(defaults)
-    changed = [k for k in sorted(flat) if k not in NAME_EXCLUDED and flat[k] != base.get(k)]
+    not_own = tuple(f"{n}." for n in NOT_OWN)
+    flat = {k: v for k, v in flatten(params).items() if not k.startswith(not_own)}
+    base = flatten(defaults)
+    name = str(params.get("name") or "experiment")
+    changed = [k for k in sorted(flat) if k not in NAME_EXCLUDED and flat[k] != base.get(k)
+               and not (k == "model" and name.startswith(str(flat[k])))]   # "waveunet" needs no "model=waveunet"
     leaf_count: dict[str, int] = {}
     for k in flat:
         leaf = k.rsplit(".", 1)[-1]
         leaf_count[leaf] = leaf_count.get(leaf, 0) + 1
-    parts = [params.get("name") or "experiment"]
+    parts = [name]
     for k in changed:
         leaf = k.rsplit(".", 1)[-1]
         label = leaf if leaf_count[leaf] == 1 else k
@@ -151,6 +157,7 @@ def load_params(path: str | Path, overrides: Iterable[str] = ()) -> dict:
     """
     path = Path(path)
     folder = path.parent
+    changes = [parse_override(text) for text in overrides]
     if path.name == DATA_FILE:
         defaults = {"profile": folder.name, "name": "data", **_read_yaml(path)}
         own: dict = {}
@@ -158,13 +165,22 @@ def load_params(path: str | Path, overrides: Iterable[str] = ()) -> dict:
         defaults = profile_defaults(folder)
         own = _read_yaml(path) if path.name != DEFAULTS_FILE else {}
     strict = path.name == DATA_FILE or any(f.is_file() for f in (folder.parent / DEFAULTS_FILE, folder / DEFAULTS_FILE))
+    model = next((c["model"] for c in reversed([own, *changes]) if "model" in c), defaults.get("model"))
+    defaults = with_recipe(defaults, model)
     params = _merge(defaults, own, "", strict)
-    for text in overrides:
-        params = _merge(params, parse_override(text), "", strict)
+    for change in changes:
+        params = _merge(params, change, "", strict)
     params["name"] = params.get("name") or path.stem
     params["experiment"] = experiment_name(params, defaults)
     params["params_file"] = display_path(path)
     return params
+
+
+def with_recipe(defaults: dict, model) -> dict:
+    """``defaults`` with ``recipes.<model>`` applied (a model's own training recipe, e.g. Wave-U-Net's
+    MSE loss, learning rate and batch size); unchanged when there is no recipe for it."""
+    recipe = (defaults.get("recipes") or {}).get(model) or {}
+    return _merge(defaults, recipe, f"recipes.{model}: ", strict=True) if recipe else defaults
 
 
 def profile_experiments(profile: str, params_root: Path | None = None) -> list[dict]:

@@ -1,7 +1,10 @@
 """The separation models and their registry.
 
 ``MODELS`` maps the name used in ``params/<profile>/*.yaml`` (``model: demucs``, constructor
-arguments under ``models.<name>``) to the class. Every registered class decorates its
+arguments under ``models.<name>``) to the class: ``demucs`` (:class:`Demucs`), ``waveunet``
+(:class:`WaveUNet`, the Wave-U-Net baseline) and ``mmdense`` (:class:`MMDense`: MMDenseLSTM, or
+MMDenseNet with ``lstm: false``; one name with a switch, since the two share every other argument).
+Every registered class decorates its
 ``__init__`` with :func:`demucs_study.models.utils.capture_init` (so that
 :func:`~demucs_study.models.io.save_model` can store its constructor arguments) and has the
 attributes ``sources`` (list of names) and ``samplerate``.
@@ -10,9 +13,11 @@ Importing this package imports torch.
 from __future__ import annotations
 
 from .demucs import Demucs
+from .mmdense import MMDense
+from .waveunet import WaveUNet
 
-#: Model name -> class. Later models (waveunet, mmdense) register here.
-MODELS: dict = {"demucs": Demucs}
+#: Model name -> class.
+MODELS: dict = {"demucs": Demucs, "waveunet": WaveUNet, "mmdense": MMDense}
 
 
 def build_model(name: str, **kwargs):
@@ -37,4 +42,5 @@ def build_model(name: str, **kwargs):
 
 from .io import ModelError, load_model, load_package, save_model  # noqa: E402
 
-__all__ = ["MODELS", "Demucs", "build_model", "save_model", "load_model", "load_package", "ModelError"]
+__all__ = ["MODELS", "Demucs", "WaveUNet", "MMDense", "build_model", "save_model", "load_model", "load_package",
+           "ModelError"]

@@ -34,7 +34,7 @@ from typing import Callable
 
 import torch
 
-from ..config import NAME_EXCLUDED, flatten, params_hash, require
+from ..config import NAME_EXCLUDED, NOT_OWN, flatten, params_hash, require
 from ..errors import ParamsError, StudyError
 from ..utils import read_json, seed_everything, write_json
 from . import batches as B
@@ -46,7 +46,7 @@ from .runs import BEST, CHECKPOINT, HISTORY, run_dir
 #: Parameters that do not change what is learnt, so a checkpoint made with other values still resumes:
 #: those that never enter the experiment's name, where the evaluation happens, and the number of epochs
 #: (a run given more epochs continues from its last checkpoint).
-HASH_EXCLUDED = (*NAME_EXCLUDED, "experiment", "params_file", "separate", "eval", "train.epochs")
+HASH_EXCLUDED = (*NAME_EXCLUDED, *NOT_OWN, "experiment", "params_file", "separate", "eval", "report", "train.epochs")
 
 
 class TrainingDiverged(StudyError, RuntimeError):
@@ -201,8 +201,9 @@ def _build(params: dict, folder: Path, h: str, epochs: int, d: dist.Dist) -> Run
     model_name = str(require(params, "model"))
     seed_everything(seed)
     model = build_model(model_name, **dict(require(params, f"models.{model_name}"))).to(d.device)
+    scale = require(params, "train.scale")
     augment = make_augmentations(shift=shift, flip=bool(require(params, "train.flip")), remix_group=remix_group,
-                                 generator_seed=seed * 256 + d.rank)
+                                 generator_seed=seed * 256 + d.rank, scale=tuple(scale) if scale else None)
     optimizer = torch.optim.Adam(model.parameters(), lr=float(require(params, "train.lr")))
     length = B.input_length(model, windows[0].shape[-1] - shift)
     return Run(params=params, folder=folder, hash=h, epochs=epochs, seed=seed, d=d, windows=windows, cache=cache,

@@ -60,7 +60,8 @@ def train_epoch(model, dataset, batches: list[list[int]], augment, optimizer, lo
 
 
 def whole_track(model, mix: torch.Tensor) -> torch.Tensor:
-    """Separate one whole (normalised) mixture ``(C, T)`` -> ``(S, C, T)`` in a single forward pass.
+    """Separate one whole (normalised) mixture ``(C, T)`` -> ``(S, C, T)`` in a single pass of
+    ``model.separate`` (``models.base.Separator``: waveforms at the mixture's rate; a plain module is called).
 
     The mixture is zero-padded on both sides to ``model.valid_length(T)``; the output (centred on the
     padded input, see ``Demucs.forward``) is cut back to the samples aligned with the original T.
@@ -69,7 +70,7 @@ def whole_track(model, mix: torch.Tensor) -> torch.Tensor:
     valid = model.valid_length(length) if hasattr(model, "valid_length") else length
     left = (valid - length) // 2
     padded = F.pad(mix, (left, valid - length - left))
-    out = model(padded[None])[0]
+    out = getattr(model, "separate", model)(padded[None])[0]
     # The output starts at input sample (valid - T') // 2 (centre alignment).
     offset = left - (valid - out.shape[-1]) // 2
     if offset < 0 or offset + length > out.shape[-1]:
