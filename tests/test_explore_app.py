@@ -167,6 +167,39 @@ def test_an_experiment_without_stored_estimates_is_separated_with_the_progress_b
     assert app.progress_box.layout.display == "none"               # hidden once done
 
 
+def test_every_model_of_the_profile_is_explored_through_the_one_interface(explore_env, tmp_path, monkeypatch):
+    """Demucs, Wave-U-Net and MMDense alike: each experiment of the smoke profile with a saved model is offered,
+    separated on demand (load_model + apply_model) and shown; a song of your own goes through the same path."""
+    import torch
+
+    from demucs_study.config import profile_experiments
+    from demucs_study.models import build_model, save_model
+    from demucs_study.training.runs import best_model_path
+
+    monkeypatch.setenv("DEMUCS_STUDY_RUNS", str(tmp_path / "runs"))
+    experiments = profile_experiments("smoke")
+    names = [p["experiment"] for p in experiments]
+    assert {p["model"] for p in experiments} >= {"demucs", "waveunet", "mmdense"}
+    for params in experiments:
+        with torch.random.fork_rng():
+            torch.manual_seed(0)
+            save_model(build_model(params["model"], **params["models"][params["model"]]), best_model_path(params))
+    app = ExplorerApp("smoke")
+    assert list(app.system.options) == names + ["MIX", "IRM2"] and list(app.model.options) == names
+    for name in names:
+        app.system.value = name
+        assert app.view_errors == {}, name
+        assert f"estimate ({name})" in audio_labels(app.players_html.value)
+    t = np.arange(22050) / 22050
+    sf.write(tmp_path / "hum.wav", 0.3 * np.sin(2 * np.pi * 220 * t), 22050)
+    app.song_path.value = str(tmp_path / "hum.wav")
+    for name in names:
+        app.model.value = name
+        app.separate_button.click()
+        assert app.view_errors == {}, name
+    assert app.track.value == "your song: hum.wav" and list(app.system.options) == names + ["MIX"]
+
+
 def test_errors_are_shown_as_messages_not_raised(explore_env, tmp_path, monkeypatch):
     data_dir = tmp_path / "data"
     shutil.copytree(explore_env["DEMUCS_STUDY_DATA"], data_dir)
