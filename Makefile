@@ -15,17 +15,21 @@ export PYTHONHASHSEED := 0
 export OMP_WAIT_POLICY ?= PASSIVE
 
 .SECONDARY:
-.PHONY: env ffmpeg data train evaluate paper-results test test-fast lab bench clean help
+.PHONY: env ffmpeg chromium data train evaluate paper-results test test-fast lab bench clean help
 help:
 	@echo "make paper-results [PROFILE=quick|smoke|full]   run every notebook of the study"
 	@echo "make test                                       run the test suite (all of it)"
 	@echo "make test-fast                                  every test but the slow ones (under a minute)"
-	@echo "make lab                                        open JupyterLab on notebooks/"
+	@echo "make lab [PROFILE=quick|smoke]                  open the explorer (notebooks/06_explore.ipynb) in JupyterLab"
 	@echo "make bench                                      run benchmarks/ (installs the peers)"
 	@echo "make clean                                      remove generated data, runs and smoke results"
 
 ffmpeg:
 	@bash scripts/ensure-ffmpeg.sh
+
+# the explorer's browser test drives Debian's chromium through Playwright (pinned in pyproject.toml)
+chromium:
+	@bash scripts/ensure-chromium.sh
 
 $(ENV_STAMP): pyproject.toml requirements-nodeps.txt
 	@bash scripts/ensure-ffmpeg.sh
@@ -62,21 +66,29 @@ $(DONE)/05_paper: $(foreach e,$(EXPERIMENTS),$(DONE)/03_evaluate-$(e)) notebooks
 	$(NB) notebooks/05_paper.ipynb params/$(PROFILE)/defaults.yaml --output 05_paper --stamp $@ \
 	  --after $(filter $(DONE)/%,$^)
 
+# the students' explorer, executed headless: its HTML shows the app's first choices (a static snapshot)
+$(DONE)/06_explore: $(DONE)/05_paper notebooks/06_explore.ipynb
+	$(NB) notebooks/06_explore.ipynb params/$(PROFILE)/defaults.yaml --output 06_explore --stamp $@ --after $<
+
 data: $(DONE)/01_data
 train: $(foreach e,$(EXPERIMENTS),$(DONE)/02_train-$(e))
 evaluate: $(foreach e,$(EXPERIMENTS),$(DONE)/03_evaluate-$(e))
 
-paper-results: $(DONE)/05_paper
+paper-results: $(DONE)/06_explore
 	@echo "results of profile $(PROFILE) in $(RESULTS)/ (tables/, figures/, notebooks/, provenance.json)"
 
-test: $(ENV_STAMP) | ffmpeg
+test: $(ENV_STAMP) | ffmpeg chromium
 	$(PY) -m pytest -q -x --durations=15 tests
 
 test-fast: $(ENV_STAMP) | ffmpeg
 	$(PY) -m pytest -q -x -m "not slow" tests
 
+# JupyterLab at the explorer; the notebook explores $(PROFILE) (DEMUCS_STUDY_PROFILE), whose results must exist
 lab: $(ENV_STAMP) | ffmpeg
-	$(VENV)/bin/jupyter lab notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
+	@echo "the explorer of profile $(PROFILE): JupyterLab opens it; without a browser here, open the printed" \
+	  "http://.../lab?token=... address with /lab/tree/06_explore.ipynb in place of /lab"
+	DEMUCS_STUDY_PROFILE=$(PROFILE) $(VENV)/bin/jupyter lab notebooks/06_explore.ipynb \
+	  $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 bench: $(ENV_STAMP) | ffmpeg
 	$(PY) -m pip install --quiet --no-deps demucs==4.1.0 julius==0.2.8 einops==0.8.2

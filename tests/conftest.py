@@ -20,3 +20,20 @@ def smoke_data(tmp_path_factory) -> Path:
         params = load_params(ROOT / "params" / "smoke" / "data.yaml")
         prepare_root(params["dataset"], params["profile"])
     return data
+
+
+@pytest.fixture(scope="session")
+def explore_root(tmp_path_factory) -> dict:
+    """A small explorable smoke profile (``tests/explore_fixture.py``), built once per session; returns the
+    environment variables that point the library at it."""
+    from explore_fixture import make_explore_profile
+
+    return make_explore_profile(tmp_path_factory.mktemp("explore"))
+
+
+@pytest.fixture
+def explore_env(explore_root, monkeypatch) -> dict:
+    """:func:`explore_root` set in the environment for one test."""
+    for key, value in explore_root.items():
+        monkeypatch.setenv(key, value)
+    return explore_root

@@ -28,7 +28,7 @@ def smoke_run(tmp_path_factory):
 def test_smoke_profile_produces_every_output(smoke_run):
     base, _, _ = smoke_run
     res = base / "results" / "smoke"
-    for name in ("01_data", "02_train-demucs", "03_evaluate-demucs", "05_paper"):
+    for name in ("01_data", "02_train-demucs", "03_evaluate-demucs", "05_paper", "06_explore"):
         assert (res / "notebooks" / f"{name}.ipynb").is_file()
         assert (res / "notebooks" / f"{name}.html").stat().st_size > 10_000
     for fig in ("data_spectrograms", "learning_curve_demucs", "separation_demucs", "learning_curves", "boxplot_sdr",
@@ -40,12 +40,25 @@ def test_smoke_profile_produces_every_output(smoke_run):
     assert irm["All"] > mix["All"] + 5  # the oracle beats the mixture by far
     assert all(s.startswith("measured:") for s in table["source"])
     prov = json.loads((res / "provenance.json").read_text())
-    assert set(prov["steps"]) == {"01_data", "02_train-demucs", "03_evaluate-demucs", "05_paper"}
+    experiments = [f.stem for f in (ROOT / "params" / "smoke").glob("*.yaml") if f.stem not in ("defaults", "data")]
+    assert set(prov["steps"]) == {"01_data", "05_paper", "06_explore", *(f"02_train-{e}" for e in experiments),
+                                  *(f"03_evaluate-{e}" for e in experiments)}
     assert prov["git"]["commit"] and prov["packages"]["torch"].startswith("2.13.0")
     assert all(step["wall_seconds"] > 0 for step in prov["steps"].values())
     assert prov["steps"]["02_train-demucs"]["params"]["seed"] == 42
     tracks = list((res / "evals" / "demucs" / "test").glob("*.json"))
     assert len(tracks) == 2  # the smoke test set
+
+
+@pytest.mark.slow
+def test_the_explorer_html_shows_its_snapshot_compactly(smoke_run):
+    base, _, _ = smoke_run
+    page = base / "results" / "smoke" / "notebooks" / "06_explore.html"
+    text = page.read_text()
+    assert page.stat().st_size < 2_000_000
+    assert "explore-snapshot" in text and text.count("data:audio/ogg;base64,") >= 6
+    assert "data:image/jpeg;base64," in text and "explore-frames-selection" in text
+    assert "widget-state" not in text and "unpkg.com" not in text     # no widget renderer fetched by a reader
 
 
 def shown_figures(notebook: Path) -> list[str]:

@@ -165,6 +165,16 @@ def test_progress_prints_one_line_per_chunk_when_not_a_terminal(capsys):
     assert err.splitlines() == [f"separate: chunk {i}/3" for i in range(1, 4)]  # starts 0, 750, 1500
 
 
+def test_progress_callable_is_called_after_every_chunk_of_every_shift(capsys):
+    calls = []
+    apply_model(IdentityModel(samplerate=SR), mixture(2500), segment=1.0, shifts=2, seed=3,
+                progress=lambda done, total: calls.append((done, total)))
+    total = calls[0][1]
+    assert [done for done, _ in calls] == list(range(1, total + 1)) and {t for _, t in calls} == {total}
+    assert total >= 6                                        # 3 chunks or more per shift (the shift pads the track)
+    assert capsys.readouterr().err == ""                     # nothing printed
+
+
 @pytest.mark.parametrize("mix, message", [
     (np.zeros(100, np.float32), r"must be shaped \(2, time\).*got \(100,\)"),
     (np.zeros((3, 100), np.float32), r"must be shaped \(2, time\).*got \(3, 100\)"),

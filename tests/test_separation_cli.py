@@ -10,6 +10,7 @@ import torch
 
 from demucs_study import SOURCES
 from demucs_study.audio import read_audio
+from demucs_study.errors import AudioError
 from demucs_study.cli import main as cli_main
 from demucs_study.models import MODELS, Demucs, save_model
 from demucs_study.separation.cli import track_name
@@ -271,3 +272,17 @@ def test_missing_model_is_one_error_line_and_nothing_written(tmp_path, capsys):
     assert code == 1 and out == ""
     assert err.startswith(f"error: model file {tmp_path / 'no.th'} does not exist")
     assert not (tmp_path / "out").exists()
+
+
+def test_read_mixture_is_what_separate_reads(tmp_path):
+    from demucs_study.separation.cli import read_mixture
+
+    path = tmp_path / "mono.wav"
+    sf.write(path, tones(0.5, 22050, channels=1)[0], 22050, subtype="FLOAT")
+    x, rate, mix = read_mixture(path, SR)
+    assert rate == 22050 and x.shape == (1, 11025) and mix.shape == (2, SR // 2)
+    assert np.array_equal(mix[0], mix[1])
+    silent = tmp_path / "silent.wav"
+    sf.write(silent, np.zeros((100, 2), np.float32), SR)
+    with pytest.raises(AudioError, match=r"silent.wav is silent \(digital silence"):
+        read_mixture(silent, SR)

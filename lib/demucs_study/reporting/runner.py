@@ -103,9 +103,12 @@ def run_notebook(notebook: str | Path, params_file: str | Path, overrides: list[
           flush=True)
     start = time.time()
     with atomic_path(out_nb) as tmp:
+        # store_widget_state=False: no ipywidgets state in the executed notebook, so its HTML shows each widget
+        # output's static fallback (the explorer's snapshot) and loads no widget renderer from a CDN
         papermill.execute_notebook(
             str(notebook), str(tmp), kernel_name=kernel, cwd=str(notebook.parent), progress_bar=False,
             parameters={"params_file": _relative(params_file, notebook.parent), "overrides": list(overrides)},
+            store_widget_state=False,
         )
         _scrub_paths(tmp, display_path(notebook), f"results/{profile}/notebooks/{out_nb.name}")
     wall = time.time() - start

@@ -58,18 +58,24 @@ def _normalised_window(mix, start: int, stop: int, mean: float, std: float, devi
 
 
 class _Progress:
-    """One tick per chunk: tqdm on stderr when it is a terminal, else one printed line per chunk."""
+    """One tick per chunk: tqdm on stderr when it is a terminal, else one printed line per chunk; or, when
+    ``enabled`` is a callable, ``enabled(done, total)`` after every chunk (a notebook's progress bar)."""
 
-    def __init__(self, total: int, enabled: bool):
-        self.total, self.enabled, self.done, self.bar = total, enabled, 0, None
-        if enabled and sys.stderr.isatty():
+    def __init__(self, total: int, enabled):
+        self.callback = enabled if callable(enabled) else None
+        self.total, self.enabled, self.done, self.bar = total, bool(enabled), 0, None
+        if self.callback is not None:
+            self.enabled = False
+        elif enabled and sys.stderr.isatty():
             from tqdm import tqdm
 
             self.bar = tqdm(total=total, unit="chunk", desc="separate", file=sys.stderr, leave=False)
 
     def update(self) -> None:
         self.done += 1
-        if self.bar is not None:
+        if self.callback is not None:
+            self.callback(self.done, self.total)
+        elif self.bar is not None:
             self.bar.update(1)
         elif self.enabled:
             print(f"separate: chunk {self.done}/{self.total}", file=sys.stderr, flush=True)
@@ -93,7 +99,7 @@ def _check_args(shifts, segment, overlap, samplerate) -> tuple[int, int]:
 
 
 def apply_model(model, mix, shifts: int = 0, split: bool = True, segment: float | None = None,
-                overlap: float = 0.25, seed: int = 0, progress: bool = False):
+                overlap: float = 0.25, seed: int = 0, progress=False):
     """Separate one track: ``mix`` ``(C, T)`` -> stems ``(S, C, T)``, same type, dtype (and device).
 
     Args:
@@ -109,7 +115,8 @@ def apply_model(model, mix, shifts: int = 0, split: bool = True, segment: float 
             :data:`DEFAULT_SEGMENT` (10 s).
         overlap: fraction of a chunk shared with the next one, in ``[0, 1)``; linear cross-fade there.
         seed: seeds the local ``torch.Generator`` drawing the shifts (the global RNGs are not touched).
-        progress: report each chunk on stderr (tqdm on a terminal, else one line per chunk).
+        progress: report each chunk on stderr (tqdm on a terminal, else one line per chunk); a callable
+            is called as ``progress(done, total)`` after each chunk instead (chunks of every shift).
 
     Returns the de-normalised estimates ``(S, C, T)``: a numpy array if ``mix`` is one (float32 input:
     the array shares memory with the float32 buffer the stems were accumulated in), else a tensor on
@@ -166,7 +173,7 @@ def apply_model(model, mix, shifts: int = 0, split: bool = True, segment: float 
         plans.append(plan_chunks(span, chunk if split else span, overlap_samples if split else 0))
 
     out = None
-    bar = _Progress(sum(len(plan) for plan in plans), bool(progress))
+    bar = _Progress(sum(len(plan) for plan in plans), progress)
     was_training = getattr(model, "training", False)
     model.eval()
     try:

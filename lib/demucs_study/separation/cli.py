@@ -113,6 +113,27 @@ def _write_track(stems: np.ndarray, names: list[str], folder: Path, samplerate: 
     return folder
 
 
+def read_mixture(path: str | os.PathLike, samplerate: int) -> tuple[np.ndarray, int, np.ndarray]:
+    """Read the audio file ``path`` as :func:`separate_file` does before separating it: any format
+    :func:`~demucs_study.audio.read_audio` reads, mono or stereo, not silent.
+
+    Returns ``(x, rate, mix)``: the samples as read ``(C, T)`` at the file's ``rate``, and the stereo
+    mixture ``(2, T')`` resampled to ``samplerate`` (the model's). Raises :class:`AudioError` naming
+    ``path`` for more than 2 channels, no samples, silence (RMS below :data:`SILENCE_DB`) or undecodable data.
+    """
+    from ..audio import read_audio, resample, rms_db, to_stereo
+
+    path = Path(path)
+    x, rate = read_audio(path)                             # (C, T) at the file's own rate
+    stereo = to_stereo(x, path)                            # more than 2 channels raises here
+    level = rms_db(x)
+    if level < SILENCE_DB:
+        what = "digital silence (all samples are zero)" if level == float("-inf") else f"RMS {level:.1f} dBFS"
+        raise AudioError(f"{path} is silent ({what}, below {SILENCE_DB:g} dBFS): there is nothing to "
+                         "separate; check that it is the right file")
+    return x, rate, resample(stereo, rate, int(samplerate))
+
+
 def separate_file(model, path: str | os.PathLike, out_dir: str | os.PathLike, shifts: int = 0,
                   split: bool = True, segment: float | None = None, overlap: float = 0.25, seed: int = 0,
                   output: str = "float", clip: str | None = None, progress: bool = False) -> Path:
@@ -124,7 +145,7 @@ def separate_file(model, path: str | os.PathLike, out_dir: str | os.PathLike, sh
     with more than 2 channels, no samples, silence (RMS below :data:`SILENCE_DB`) or undecodable data.
     """
     from .. import SAMPLERATE, SOURCES
-    from ..audio import read_audio, resample, rms_db, to_stereo
+    from ..audio import resample
     from .apply import apply_model
 
     if output not in OUTPUT_FORMATS:
@@ -140,15 +161,8 @@ def separate_file(model, path: str | os.PathLike, out_dir: str | os.PathLike, sh
         raise AudioError(f"cannot write the stems of {path} to {folder}: a file has that name; move it "
                          "or choose another output folder (-o)")
 
-    x, samplerate = read_audio(path)                       # (C, T) at the file's own rate
-    stereo = to_stereo(x, path)                            # more than 2 channels raises here
-    level = rms_db(x)
-    if level < SILENCE_DB:
-        what = "digital silence (all samples are zero)" if level == float("-inf") else f"RMS {level:.1f} dBFS"
-        raise AudioError(f"{path} is silent ({what}, below {SILENCE_DB:g} dBFS): there is nothing to "
-                         "separate; check that it is the right file")
     model_rate = int(getattr(model, "samplerate", None) or SAMPLERATE)
-    mix = resample(stereo, samplerate, model_rate)         # (2, T')
+    x, samplerate, mix = read_mixture(path, model_rate)    # as read (C, T); the stereo mixture (2, T')
     stems = apply_model(model, mix, shifts=shifts, split=split, segment=segment, overlap=overlap,
                         seed=seed, progress=progress)      # (S, 2, T')
     sources, channels = stems.shape[:2]
