@@ -2,7 +2,11 @@
 
 * :mod:`.plan` - a song's plan: tempo, key, sections, chords, which parts play where;
 * :mod:`.parts` - the notes of each part (drums, bass, other parts, vocals) as MIDI;
+* :mod:`.humanize` - the performance: swing, push/lag, timing scatter, dynamics;
+* :mod:`.voice` - sung lines: legato phrases with portamento, vibrato and syllables;
 * :mod:`.render` - SoundFont rendering of the parts into the four stems, and their levels;
+* :mod:`.fx` - effect chains per part and a reverb per stem (pedalboard);
+* :mod:`.mixbus` - the bus compressor and limiter, as one gain curve applied to every stem;
 * :mod:`.names` - track names;
 * :mod:`.generate` - one track from (seed, split, index), the dataset on disk, its manifest;
 * :mod:`.cli` - ``python -m demucs_study generate-data``.
@@ -11,8 +15,8 @@ Importing this package imports numpy only.
 """
 from __future__ import annotations
 
-from .generate import (DEFAULTS, GENERATOR_VERSION, MANIFEST, MARKER, ensure_dataset, generate_dataset,
-                       read_manifest, render_song)
+from .generate import (DEFAULTS, GENERATOR_VERSION, HIDDEN_TRUTH, MANIFEST, MARKER, dataset_dir, ensure_dataset,
+                       generate_dataset, read_manifest, render_song)
 
-__all__ = ["DEFAULTS", "GENERATOR_VERSION", "MANIFEST", "MARKER", "ensure_dataset", "generate_dataset",
-           "read_manifest", "render_song"]
+__all__ = ["DEFAULTS", "GENERATOR_VERSION", "HIDDEN_TRUTH", "MANIFEST", "MARKER", "dataset_dir", "ensure_dataset",
+           "generate_dataset", "read_manifest", "render_song"]
