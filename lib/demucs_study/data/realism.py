@@ -6,9 +6,11 @@ Every feature is a pure function of a ``(channels, time)`` float array and its s
 ``lufs``         integrated loudness (ITU-R BS.1770-4 / EBU R128, gated), LUFS, with pyloudnorm
 ``crest_db``     crest factor: peak over RMS, dB (all channels pooled); mastered pop is ~8-12 dB
 ``centroid_hz``  spectral centroid (magnitude-weighted mean frequency), median over sounding frames
-``rolloff_hz``   frequency under which 85 % of a frame's spectral energy lies, median over frames
+``rolloff_hz``   frequency under which 85 % of a frame's spectral magnitude lies (librosa's
+                 convention), median over sounding frames
 ``flatness``     spectral flatness (geometric over arithmetic mean) of the *long-term* power
-                 spectrum (the average of the frames' power spectra): 1 for white noise, ~0 for tones
+                 spectrum (the average of the frames' power spectra) between 50 Hz and 16 kHz (lossy
+                 codecs cut above 16 kHz): 1 for white noise, ~0 for tones
 ``width``        stereo width: side energy over mid + side energy, ``S = (L-R)/2, M = (L+R)/2``:
                  0 for mono, 0.5 for independent channels, 1 for opposite channels
 ``onset_rate``   onsets per second, from the positive spectral flux of the log-magnitude
@@ -44,10 +46,14 @@ LABELS = {"lufs": "loudness (LUFS)", "crest_db": "crest factor (dB)", "centroid_
 N_FFT = 2048
 HOP = 1024
 ROLLOFF = 0.85
+FLATNESS_BAND = (50.0, 16000.0)
 #: Frames more than this many dB below the loudest frame are left out of frame statistics.
 FRAME_FLOOR_DB = 60.0
 ONSET_HOP = 512
 ONSET_MIN_GAP = 0.05  # s
+#: An onset raises the compressed magnitude by at least this much per frequency bin on average
+#: (so that the numerical wobble of a steady tone, normalised, is not taken for onsets).
+ONSET_MIN_FLUX = 0.005
 
 
 def _as2d(x: np.ndarray) -> np.ndarray:
@@ -121,7 +127,7 @@ def _stft_power(mono: np.ndarray) -> np.ndarray:
 
 def spectral_features(x: np.ndarray, samplerate: int) -> dict:
     """``centroid_hz``, ``rolloff_hz`` (medians over sounding frames) and ``flatness`` (of the long-term
-    power spectrum, DC left out) of ``x`` (channels, time); nan for silence."""
+    power spectrum in FLATNESS_BAND) of ``x`` (channels, time); nan for silence."""
     power = _stft_power(_mid(x))
     freqs = np.fft.rfftfreq(N_FFT, 1 / samplerate)
     energy = power.sum(axis=1)
@@ -131,9 +137,9 @@ def spectral_features(x: np.ndarray, samplerate: int) -> dict:
     p = power[keep]
     mag = np.sqrt(p)
     centroid = (mag * freqs).sum(axis=1) / mag.sum(axis=1)
-    cum = np.cumsum(p, axis=1)
+    cum = np.cumsum(mag, axis=1)
     roll = freqs[np.argmax(cum >= ROLLOFF * cum[:, -1:], axis=1)]
-    ltas = power.mean(axis=0)[1:]
+    ltas = power.mean(axis=0)[(freqs >= FLATNESS_BAND[0]) & (freqs <= FLATNESS_BAND[1])]
     ltas = np.maximum(ltas, ltas.max() * 1e-20)
     flatness = np.exp(np.mean(np.log(ltas))) / np.mean(ltas)
     return {"centroid_hz": float(np.median(centroid)), "rolloff_hz": float(np.median(roll)),
@@ -167,11 +173,12 @@ def onset_envelope(x: np.ndarray, samplerate: int) -> np.ndarray:
 
 def onset_times(x: np.ndarray, samplerate: int, delta: float = 0.1) -> np.ndarray:
     """Onset times (s): local maxima of the normalised onset envelope (within +-50 ms) that exceed
-    its moving average over +-100 ms by ``delta``, at least ONSET_MIN_GAP apart."""
+    its moving average over +-100 ms by ``delta`` and ONSET_MIN_FLUX per bin, at least ONSET_MIN_GAP apart."""
     env = onset_envelope(x, samplerate)
-    if env.max() <= 0:
+    strong = env >= ONSET_MIN_FLUX * (N_FFT // 2 + 1)
+    if env.max() <= 0 or not strong.any():
         return np.zeros(0)
-    env = env / env.max()
+    env = np.where(strong, env / env.max(), 0.0)
     fps = samplerate / ONSET_HOP
     from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
@@ -203,14 +210,14 @@ def features(x: np.ndarray, samplerate: int) -> dict:
 
 
 def excerpt_starts(length: int, samplerate: int, seconds: float, max_count: int) -> list[int]:
-    """Start samples of up to ``max_count`` evenly spaced, non-overlapping ``seconds``-long excerpts
-    (one excerpt of the whole signal if it is shorter than that)."""
+    """Start samples of up to ``max_count`` evenly spaced, non-overlapping ``seconds``-long excerpts from
+    the start to the end (one excerpt in the middle if only one fits; the whole signal if it is shorter)."""
     n = int(round(seconds * samplerate))
     if length <= n:
         return [0]
     count = max(1, min(max_count, length // n))
     span = length - n
-    return [int(round(span * (k + 0.5) / count)) for k in range(count)] if count > 1 else [span // 2]
+    return [int(round(span * k / (count - 1))) for k in range(count)] if count > 1 else [span // 2]
 
 
 def mixture_files(root: str | os.PathLike) -> list[Path]:

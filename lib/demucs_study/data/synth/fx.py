@@ -8,6 +8,8 @@ What a mixing engineer would put on each part of a pop/rock song, its settings d
   (an amp/DI blend), more often on synth basses; no reverb;
 * **guitars** (GM 24-31) - overdrive/distortion into a cabinet low-pass for riffs and many comps and
   leads (the overdriven/distortion presets already are), clean ones compressed, some with chorus;
+  riffs and comps are often double-tracked (``Doubler``: the part left, a slightly delayed and
+  detuned copy right, as two takes panned apart), pads and keys sometimes;
 * **keys, organs, pads, strings** - high-pass to leave room for the bass, low-mid cut, gentle
   compression, chorus or phaser on some, more reverb;
 * **arpeggios and leads** - tempo-synced delays (1/8, dotted 1/8, 1/4), chorus, some drive on synths;
@@ -78,13 +80,13 @@ def draw_part_fx(rng: np.random.Generator, plan, part) -> dict:
         chain = [["HighpassFilter", {"cutoff_frequency_hz": _u(rng, 28, 45, 0)}],
                  ["PeakFilter", {"cutoff_frequency_hz": _u(rng, 55, 95, 0), "gain_db": _u(rng, 0, 4, 1), "q": 1.0}],
                  ["PeakFilter", {"cutoff_frequency_hz": _u(rng, 300, 550, 0), "gain_db": _u(rng, -4, -1, 1), "q": 1.2}],
-                 ["PeakFilter", {"cutoff_frequency_hz": _u(rng, 3000, 6000, 0), "gain_db": _u(rng, 0, 3, 1), "q": 0.9}],
-                 ["HighShelfFilter", {"cutoff_frequency_hz": _u(rng, 8000, 11000, 0), "gain_db": _u(rng, 0, 4, 1),
+                 ["PeakFilter", {"cutoff_frequency_hz": _u(rng, 3000, 6000, 0), "gain_db": _u(rng, -1, 2, 1), "q": 0.9}],
+                 ["HighShelfFilter", {"cutoff_frequency_hz": _u(rng, 8000, 11000, 0), "gain_db": _u(rng, -4, 1, 1),
                                       "q": 0.7}],
                  _compressor(rng, (-22, -12), (2.5, 6), (3, 20), (60, 200))]
         if rng.random() < 0.35:
             parallel = _drive(rng, (12, 24), (4000, 8000), (0.1, 0.3))
-        send = _u(rng, 0.08, 0.25)
+        send = _u(rng, 0.15, 0.35)  # the room around the kit
     elif role == "bass":
         chain = [["HighpassFilter", {"cutoff_frequency_hz": _u(rng, 28, 40, 0)}],
                  ["PeakFilter", {"cutoff_frequency_hz": _u(rng, 220, 400, 0), "gain_db": _u(rng, -4, -1, 1), "q": 1.0}],
@@ -98,9 +100,9 @@ def draw_part_fx(rng: np.random.Generator, plan, part) -> dict:
         chain = [["HighpassFilter", {"cutoff_frequency_hz": _u(rng, 80, 130, 0) + (60 if backing else 0)}],
                  ["PeakFilter", {"cutoff_frequency_hz": _u(rng, 250, 450, 0), "gain_db": _u(rng, -4, -1, 1), "q": 1.0}],
                  _compressor(rng, (-26, -16), (3, 6), (1, 8), (50, 150)),
-                 ["PeakFilter", {"cutoff_frequency_hz": _u(rng, 2500, 5000, 0), "gain_db": _u(rng, 2, 5, 1),
+                 ["PeakFilter", {"cutoff_frequency_hz": _u(rng, 2500, 5000, 0), "gain_db": _u(rng, 0.5, 3.5, 1),
                                  "q": _u(rng, 0.7, 1.2, 2)}],
-                 ["HighShelfFilter", {"cutoff_frequency_hz": _u(rng, 9000, 12000, 0), "gain_db": _u(rng, 1, 4, 1),
+                 ["HighShelfFilter", {"cutoff_frequency_hz": _u(rng, 9000, 12000, 0), "gain_db": _u(rng, -2, 2, 1),
                                       "q": 0.7}]]
         if rng.random() < 0.3:
             parallel = _drive(rng, (6, 14), (6000, 10000), (0.15, 0.3))
@@ -120,7 +122,7 @@ def draw_part_fx(rng: np.random.Generator, plan, part) -> dict:
         if prog in DISTORTED_GUITARS:
             drive_p = 0.25  # already distorted: sometimes a bit more
         if rng.random() < drive_p:  # amp: drive, then a cabinet (two first-order low-passes, 12 dB/octave)
-            cab = _u(rng, 3500, 6500, 0)
+            cab = _u(rng, 2500, 5000, 0)
             chain += [["Distortion", {"drive_db": _u(rng, 12, 30, 1)}],
                       ["LowpassFilter", {"cutoff_frequency_hz": cab}], ["LowpassFilter", {"cutoff_frequency_hz": cab}],
                       ["PeakFilter", {"cutoff_frequency_hz": _u(rng, 700, 1600, 0), "gain_db": _u(rng, -3, 3, 1),
@@ -138,6 +140,10 @@ def draw_part_fx(rng: np.random.Generator, plan, part) -> dict:
                                      "mix": _u(rng, 0.3, 0.5)}])
         if role in ("arp", "lead") and rng.random() < 0.6:
             chain.append(_synced_delay(rng, plan, (0.12, 0.3)))
+        double_p = {"pad": 0.5, "comp": 0.6 if guitar else 0.35, "arp": 0.2, "lead": 0.0, "riff": 0.7}[role]
+        if rng.random() < double_p:
+            chain.append(["Doubler", {"delay_ms": _u(rng, 10, 25, 1), "depth": _u(rng, 0.05, 0.2),
+                                      "rate_hz": _u(rng, 0.3, 1.2), "spread": _u(rng, 0.6, 1.0)}])
         send = {"pad": (0.2, 0.45), "comp": (0.1, 0.3), "arp": (0.15, 0.3), "lead": (0.15, 0.3),
                 "riff": (0.05, 0.18)}[role]
         send = _u(rng, *send)
@@ -149,7 +155,7 @@ def draw_stem_reverb(rng: np.random.Generator, stem: str) -> dict:
     lo, hi = STEM_REVERB[stem]
     return {"chain": [["HighpassFilter", {"cutoff_frequency_hz": _u(rng, 150, 350, 0)}],
                       ["Reverb", {"room_size": _u(rng, lo, hi), "damping": _u(rng, 0.3, 0.7),
-                                  "wet_level": 1.0, "dry_level": 0.0, "width": _u(rng, 0.7, 1.0)}],
+                                  "wet_level": 1.0, "dry_level": 0.0, "width": _u(rng, 0.85, 1.0)}],
                       ["LowpassFilter", {"cutoff_frequency_hz": _u(rng, 5000, 10000, 0)}]]}
 
 
@@ -211,10 +217,25 @@ def run_chain(chain: list, x: np.ndarray, samplerate: int) -> np.ndarray:
             continue
         if name == "Distortion":
             y = np.tanh(y * np.float32(10 ** (params["drive_db"] / 20))).astype(np.float32)
+        elif name == "Doubler":
+            y = double(y, samplerate, **params)
         else:
             y = build([chain[k]])(np.ascontiguousarray(y, dtype=np.float32), samplerate)
         k += 1
     return y if y is not x else x.copy()
+
+
+def double(x: np.ndarray, samplerate: int, delay_ms: float, depth: float, rate_hz: float,
+           spread: float) -> np.ndarray:
+    """A double-tracked part: the mono sum left, a copy delayed by ``delay_ms`` with a slow pitch
+    wobble (pedalboard's Chorus, fully wet) right; ``spread`` 1 keeps them apart, less blends them."""
+    import pedalboard
+
+    mono = np.ascontiguousarray(np.broadcast_to(x.mean(axis=0, dtype=np.float32), x.shape))
+    copy = pedalboard.Chorus(rate_hz=rate_hz, depth=depth, centre_delay_ms=delay_ms, feedback=0.0,
+                             mix=1.0)(mono, samplerate)[0]
+    a, b = np.float32((1 + spread) / 2), np.float32((1 - spread) / 2)
+    return np.stack([mono[0] * a + copy * b, copy * a + mono[0] * b]).astype(np.float32)
 
 
 def process(settings: dict, x: np.ndarray, samplerate: int, span: tuple[int, int] | None = None) -> np.ndarray:

@@ -146,7 +146,7 @@ def _metadata(plan, pm, peak_target: float, raw_peak: float, settings: dict | No
                    for c in plan.chords],
         "parts": [{"stem": p.stem, "role": p.role, "program": p.program, "is_drum": p.is_drum,
                    "pan": r(p.pan), "style": p.style, "sections": list(p.sections), "level_db": p.level_db,
-                   "tuning": p.tuning, "notes": len(inst.notes),
+                   "tuning": p.tuning, "notes": len(inst.notes), **({"key_pans": p.key_pans} if p.key_pans else {}),
                    **({"fx": settings["parts"][i]} if settings else {})}
                   for i, (p, inst) in enumerate(zip(plan.parts, pm.instruments))],
         "production": settings is not None,

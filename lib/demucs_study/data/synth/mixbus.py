@@ -14,7 +14,7 @@ mix would be). The curve is the same for all stems, so it moves no source relati
   and the release time, then averaged over the look-ahead: the average never exceeds the needed
   gain at the peak (so no sample passes the ceiling) and has no steps (no clicks).
 
-How hard a song is pushed into the limiter (``drive_db``: 0-9 dB of peak reduction) and compressed
+How hard a song is pushed into the limiter (``drive_db``: 0-6 dB of peak reduction) and compressed
 is drawn per song: some songs are loud modern masters, others dynamic.
 """
 from __future__ import annotations
@@ -29,7 +29,7 @@ def draw_bus(rng: np.random.Generator) -> dict:
     r = lambda lo, hi, nd=2: round(float(rng.uniform(lo, hi)), nd)  # noqa: E731
     return {"comp_depth_db": r(2, 8, 1), "comp_ratio": r(1.5, 3.5), "comp_attack_ms": r(10, 40, 1),
             "comp_release_ms": r(100, 400, 0), "comp_knee_db": 6.0,
-            "drive_db": r(0, 9, 1), "lookahead_ms": 1.5, "release_ms": r(20, 80, 0)}
+            "drive_db": r(0, 6, 1), "lookahead_ms": 1.5, "release_ms": r(20, 80, 0)}
 
 
 def compressor_gain(mix: np.ndarray, samplerate: int, depth_db: float, ratio: float, attack_ms: float,

@@ -145,7 +145,7 @@ def drums(rng, plan: SongPlan, part: Part) -> Notes:
                 fill_from = 3
             if bar == 0 and crash:
                 t = plan.time(b)
-                out.add(int(rng.choice([CRASH, CRASH2])), t, t + 1.2, base + 10)
+                out.add(int(rng.choice([CRASH, CRASH2])), t, t + 1.2, base - 5)
             for s in range(steps):
                 beat = s * step_beats
                 if beat >= fill_from:
@@ -173,7 +173,7 @@ def drums(rng, plan: SongPlan, part: Part) -> Notes:
                             or part.style == "fourfloor" \
                             or (open_hat_end and s == steps - steps // 8 and bar % 2 == 1):
                         key = OHH
-                    out.add(key, t, t + (0.3 if key != CHH else 0.1), base - 25 + accent * 2 + rng.normal(0, 6))
+                    out.add(key, t, t + (0.3 if key != CHH else 0.1), base - 32 + accent * 2 + rng.normal(0, 6))
                 if perc and sec.energy == 2 and s % 2 == 1:
                     out.add(perc, t, t + 0.1, base - 35 + rng.normal(0, 5))
             if fill_from < 4:

@@ -45,6 +45,11 @@ DRUM_STYLES = {  # style -> kits (bank 128 presets) it may use; a kit the SoundF
     "halftime": (0, 5, 16, 19, 24, 25), "fourfloor": (24, 25, 0, 6), "shuffle": (0, 32, 34, 40, 41),
     "electronic": (24, 25, 7), "ballad": (8, 12, 40, 42, 32),
 }
+#: Kit pieces panned together (GM keys): a drum kit is spread across the stereo field as its
+#: overhead microphones hear it, the hats on one side, the ride and floor toms on the other.
+DRUM_GROUPS = {"center": (35, 36, 37, 38, 39, 40), "hats": (42, 44, 46), "ride": (51, 53, 59, 57),
+               "crash": (49, 52, 55), "low_toms": (41, 43, 45), "high_toms": (47, 48, 50),
+               "perc": (54, 69, 70, 75, 82)}
 BASS_PROGRAMS = (32, 33, 33, 34, 35, 36, 37, 38, 39)
 BASS_STYLES = ("root8", "root4", "rootfifth", "syncop", "walking", "octave")
 #: "other" parts: role -> candidate GM programs (several instrument families per role).
@@ -94,6 +99,7 @@ class Part:
     sections: list = field(default_factory=list)   # indices of the sections it plays in
     level_db: float = 0.0  # level within its stem, relative to the stem's other parts
     tuning: float = 0.0    # semitones (drum kits are tuned per song)
+    key_pans: dict = field(default_factory=dict)  # drums: pan of each kit piece group (see DRUM_GROUPS)
     bend_range: float = 2.0  # pitch-bend range in semitones (sung parts glide over a wider range)
 
 
@@ -228,9 +234,15 @@ def _parts(rng: np.random.Generator, sections: list[Section], drum_style: str) -
     n = len(sections)
     on = {s: [i for i in range(n) if sections[i].active[s]] for s in SOURCES}
     kit_tuning = float(np.round(rng.normal(0, 0.8), 2)) if rng.random() < 0.6 else 0.0
+    side = float(rng.choice([-1.0, 1.0]))  # drummer's or audience's perspective
+    spread = float(rng.uniform(0.3, 0.8))  # how wide the overheads are
+    r2 = lambda v: float(np.round(v, 3))  # noqa: E731
+    key_pans = {"center": 0.0, "hats": r2(-side * spread * 0.7), "ride": r2(side * spread * 0.6),
+                "crash": r2(-side * spread * 0.4), "low_toms": r2(side * spread * 0.8),
+                "high_toms": r2(-side * spread * 0.5), "perc": r2(side * spread)}
     parts = [
         Part("drums", "drums", _pick(rng, DRUM_STYLES[drum_style]), True, 0.0, drum_style, on["drums"],
-             tuning=kit_tuning),
+             tuning=kit_tuning, key_pans=key_pans),
         Part("bass", "bass", _pick(rng, BASS_PROGRAMS), False, float(rng.uniform(-0.1, 0.1)),
              str(rng.choice(BASS_STYLES)), on["bass"]),
     ]
@@ -241,7 +253,7 @@ def _parts(rng: np.random.Generator, sections: list[Section], drum_style: str) -
     chosen = [str(r) for r in rng.choice(roles, size=k, replace=False, p=p / p.sum())]
     if chosen == ["lead"]:
         chosen = [str(rng.choice(["pad", "comp", "arp"])), "lead"]
-    pans = rng.permutation(np.linspace(-0.7, 0.7, len(chosen))) + rng.uniform(-0.15, 0.15, len(chosen))
+    pans = rng.permutation(np.linspace(-0.8, 0.8, len(chosen))) + rng.uniform(-0.15, 0.15, len(chosen))
     others = []
     for role, pan in zip(chosen, pans):
         prob = {"pad": 0.7, "comp": 0.8, "arp": 0.6, "lead": 0.5, "riff": 0.6}[role]

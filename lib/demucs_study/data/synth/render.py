@@ -152,34 +152,46 @@ def render_instruments(instruments, out: np.ndarray, path: Path, samplerate: int
     """Render ``pretty_midi.Instrument``s together into ``out`` (T, 2) float32 (frames, interleaved
     stereo, overwritten) and return it.
 
-    ``settings[i]`` may give instrument ``i`` a ``tuning`` (semitones) and a ``bend_range``
-    (semitones, default 2). Events (CC, pitch bend, note off, note on, in that order at one sample)
+    ``settings[i]`` may give instrument ``i`` a ``tuning`` (semitones), a ``bend_range``
+    (semitones, default 2) and, for drums, ``key_pans`` (group of DRUM_GROUPS -> pan in [-1, 1]). Events (CC, pitch bend, note off, note on, in that order at one sample)
     are applied at ``round(time * samplerate)``; audio between events comes from the synth.
     """
+    from .plan import DRUM_GROUPS
+
     n_samples = out.shape[0]
     assert out.dtype == np.float32 and out.shape == (n_samples, 2) and out.flags.c_contiguous
     font = load_soundfont(path, samplerate)
     font.reset()
     events = []
-    melodic = iter(c for c in range(16) if c != 9)
+    free = iter(c for c in range(16) if c != 9)
     used = []
     try:
         for k, inst in enumerate(instruments):
-            chan = 9 if inst.is_drum else next(melodic)
-            used.append(chan)
-            _select(font, chan, inst.program, inst.is_drum, path)
             extra = (settings or [{}] * len(instruments))[k] or {}
-            if extra.get("tuning"):
-                font.channel_set_tuning(chan, float(extra["tuning"]))
-            if extra.get("bend_range"):
-                font.channel_set_pitch_range(chan, float(extra["bend_range"]))
-            for cc in inst.control_changes:
-                events.append((int(round(cc.time * samplerate)), 0, chan, cc.number, cc.value))
+            key_pans = extra.get("key_pans") if inst.is_drum else None
+            # a drum part with key_pans plays each group of kit pieces on its own channel and pan
+            groups = list(key_pans) if key_pans else [None]
+            chans = {g: (9 if (inst.is_drum and j == 0) else next(free)) for j, g in enumerate(groups)}
+            by_key = {key: chans[g] for g in groups if g is not None for key in DRUM_GROUPS[g]}
+            for g, chan in chans.items():
+                used.append(chan)
+                _select(font, chan, inst.program, inst.is_drum, path)
+                if extra.get("tuning"):
+                    font.channel_set_tuning(chan, float(extra["tuning"]))
+                if extra.get("bend_range"):
+                    font.channel_set_pitch_range(chan, float(extra["bend_range"]))
+                for cc in inst.control_changes:
+                    value = cc.value
+                    if g is not None and cc.number == 10:
+                        value = int(round(64 + 63 * key_pans[g]))
+                    events.append((int(round(cc.time * samplerate)), 0, chan, cc.number, value))
+            chan = chans[groups[0]]
             for pb in inst.pitch_bends:
                 events.append((int(round(pb.time * samplerate)), 1, chan, pb.pitch + 8192, 0))
             for n in inst.notes:
-                events.append((int(round(n.end * samplerate)), 2, chan, n.pitch, 0))
-                events.append((int(round(n.start * samplerate)), 3, chan, n.pitch, n.velocity))
+                c = by_key.get(n.pitch, chan)
+                events.append((int(round(n.end * samplerate)), 2, c, n.pitch, 0))
+                events.append((int(round(n.start * samplerate)), 3, c, n.pitch, n.velocity))
         events.sort()
         view = memoryview(out).cast("B")
         frame = 8  # bytes per stereo float32 frame
@@ -267,7 +279,7 @@ def render_stems(plan, pm, stems: np.ndarray, path: Path, samplerate: int,
         if not inst.notes or not part.sections:
             continue
         render_instruments([inst], tmp, path, samplerate,
-                           [{"tuning": part.tuning, "bend_range": part.bend_range}])
+                           [{"tuning": part.tuning, "bend_range": part.bend_range, "key_pans": part.key_pans}])
         spans = [bounds[j] for j in part.sections]
         energy, count = _mean_square(tmp, spans)
         if energy <= 1e-12 * count:

@@ -1,0 +1,118 @@
+"""Realism measures on constructed signals: known centroids, flatness, widths, loudness, onset counts."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+
+from demucs_study.data import realism
+
+SR = 44100
+
+
+def _sine(freq: float, seconds: float, amp: float = 0.5, channels: int = 2) -> np.ndarray:
+    t = np.arange(int(seconds * SR)) / SR
+    return np.tile(amp * np.sin(2 * np.pi * freq * t), (channels, 1))
+
+
+def _noise(seconds: float, seed: int = 0, channels: int = 2, amp: float = 0.1) -> np.ndarray:
+    return amp * np.random.default_rng(seed).standard_normal((channels, int(seconds * SR)))
+
+
+def test_sine_centroid_and_rolloff_are_its_frequency():
+    spec = realism.spectral_features(_sine(1000.0, 3.0), SR)
+    assert spec["centroid_hz"] == pytest.approx(1000.0, rel=0.03)
+    assert abs(spec["rolloff_hz"] - 1000.0) <= 2 * SR / realism.N_FFT
+    assert spec["flatness"] < 0.01
+
+
+def test_white_noise_is_flat_and_bright():
+    spec = realism.spectral_features(_noise(5.0), SR)
+    assert spec["flatness"] > 0.9
+    assert spec["centroid_hz"] == pytest.approx(SR / 4, rel=0.05)  # the mean of a flat spectrum
+
+
+def test_stereo_width_of_mono_independent_and_opposite_channels():
+    mono = _noise(2.0, channels=1)
+    assert realism.stereo_width(np.concatenate([mono, mono])) == 0.0
+    assert realism.stereo_width(mono) == 0.0
+    assert realism.stereo_width(_noise(4.0)) == pytest.approx(0.5, abs=0.01)
+    assert realism.stereo_width(np.concatenate([mono, -mono])) == pytest.approx(1.0)
+
+
+def test_ebu_tech_3341_sine_reads_minus_23_lufs():
+    """EBU Tech 3341, test 1: a stereo 1 kHz sine at -23 dBFS (peak) in both channels is -23.0 LUFS."""
+    x = _sine(1000.0, 20.0, amp=10 ** (-23 / 20))
+    assert realism.loudness(x, SR) == pytest.approx(-23.0, abs=0.1)
+    assert realism.loudness(x * 10 ** (6 / 20), SR) == pytest.approx(-17.0, abs=0.1)
+    assert realism.loudness(np.zeros((2, SR)), SR) == float("-inf")
+
+
+def test_k_weighting_matches_pyloudnorm_on_steady_noise():
+    x = _noise(10.0, seed=1)
+    y = realism.k_weight(x, SR)
+    ungated = -0.691 + 10 * np.log10(np.sum(np.mean(y ** 2, axis=1)))
+    assert ungated == pytest.approx(realism.loudness(x, SR), abs=0.05)
+
+
+def test_crest_factor_of_sine_and_square():
+    assert realism.crest_factor_db(_sine(440.0, 1.0)) == pytest.approx(20 * np.log10(np.sqrt(2)), abs=0.01)
+    square = np.sign(_sine(441.0, 1.0) + 1e-9)
+    assert realism.crest_factor_db(square) == pytest.approx(0.0, abs=0.01)
+
+
+def test_clicks_give_their_onset_density():
+    x = np.zeros((2, 10 * SR))
+    for k in range(40):  # 4 clicks per second
+        x[:, int((0.1 + 0.25 * k) * SR)] = 0.9
+    assert len(realism.onset_times(x, SR)) == 40
+    assert realism.onset_rate(x, SR) == pytest.approx(4.0)
+    noise_floor = x + _noise(10.0, amp=1e-4)
+    assert realism.onset_rate(noise_floor, SR) == pytest.approx(4.0)
+    assert realism.onset_rate(_sine(440, 5.0), SR) <= 0.2  # a steady tone has (almost) no onsets
+
+
+def test_excerpt_starts():
+    assert realism.excerpt_starts(10 * SR, SR, 30.0, 3) == [0]
+    starts = realism.excerpt_starts(100 * SR, SR, 30.0, 3)
+    assert len(starts) == 3 and starts == sorted(starts)
+    assert all(b - a >= 30 * SR for a, b in zip(starts, starts[1:]))
+    assert starts[-1] + 30 * SR <= 100 * SR
+
+
+def test_feature_table_distances_and_figure(tmp_path):
+    folder = tmp_path / "music"
+    folder.mkdir()
+    sf.write(folder / "a.wav", _sine(500.0, 4.0).T, SR, subtype="FLOAT")
+    sf.write(folder / "b.flac", _noise(4.0, seed=2).T, SR, subtype="PCM_24")
+    (folder / "notes.txt").write_text("not audio")
+    table = realism.feature_table(folder, "real", excerpt=2.0, max_excerpts=2)
+    assert list(table.columns) == ["set", "file", "excerpt", "start_s", *realism.FEATURES]
+    assert len(table) == 4 and set(table["set"]) == {"real"}
+    same = table.assign(set="copy")
+    shifted = table.assign(set="louder", lufs=table["lufs"] + np.subtract(*np.percentile(table["lufs"], [75, 25])))
+    d = realism.distances(pd.concat([table, same, shifted]), "real")
+    assert list(d.index) == ["copy", "louder"]
+    assert d.loc["copy", "mean W/IQR"] == 0.0
+    assert d.loc["louder", "lufs shift/IQR"] == pytest.approx(1.0)
+    assert d.loc["louder", "lufs W/IQR"] == pytest.approx(1.0)
+    s = realism.summary(pd.concat([table, shifted]))
+    assert s.loc["real", "excerpts"] == 4
+    fig = realism.distribution_figure(pd.concat([table, shifted]), ["real", "louder"])
+    assert len(fig.axes) == len(realism.FEATURES)
+
+
+def test_mixture_files_of_a_musdb_layout(tmp_path):
+    for p in ("train/A - B/mixture.wav", "train/A - B/drums.wav", "test/C - D/mixture.wav", "unlabeled/E - F.wav",
+              "unlabeled_truth/E - F/drums.wav"):
+        (tmp_path / p).parent.mkdir(parents=True, exist_ok=True)
+        sf.write(tmp_path / p, np.zeros((SR, 2)), SR)
+    names = [str(p.relative_to(tmp_path)) for p in realism.mixture_files(tmp_path)]
+    assert names == ["test/C - D/mixture.wav", "train/A - B/mixture.wav", "unlabeled/E - F.wav"]
+
+
+def test_stem_loudness_relative_to_the_mix():
+    a, b = _noise(5.0, seed=3), _noise(5.0, seed=4)
+    rel = realism.stem_loudness(np.stack([a, b]), a + b, SR, names=["a", "b"])
+    assert rel["a"] == pytest.approx(-3.01, abs=0.1) and rel["b"] == pytest.approx(-3.01, abs=0.1)
