@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import shutil
 import subprocess
 import sys
@@ -124,6 +125,10 @@ def collect(out: str | Path, root: str | Path = "/", packages: list[str] | None 
     with the same size are kept (idempotent). A package that is not installed is listed as missing."""
     out, root = Path(out), Path(root)
     out.mkdir(parents=True, exist_ok=True)
+    try:  # what an earlier run recorded about the files it made (e.g. a mix's gain)
+        before = {f["path"]: f for f in json.loads((out / MANIFEST).read_text())["files"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        before = {}
     manifest = {"what": "freely licensed music from Debian packages (demucs_study.data.realmusic)",
                 "packages": {}, "files": [], "missing": []}
     for name in packages or list(PACKAGES):
@@ -135,8 +140,10 @@ def collect(out: str | Path, root: str | Path = "/", packages: list[str] | None 
             for folder in sorted(p for p in (root / spec["songs"]).glob("*") if (p / "song.ogg").is_file()):
                 dest = dest_dir / f"{folder.name}.flac"
                 dest.parent.mkdir(parents=True, exist_ok=True)
-                info = {"sources": [str(folder / "song.ogg")], "gain": None}
-                if not dest.is_file():
+                old = before.get(str(dest.relative_to(out)))
+                if dest.is_file() and old is not None:
+                    info = {"sources": old.get("sources"), "gain": old.get("gain")}
+                else:
                     info = _mix_song(folder, dest)
                 files.append((dest, info))
         else:
