@@ -116,3 +116,42 @@ def test_stem_loudness_relative_to_the_mix():
     a, b = _noise(5.0, seed=3), _noise(5.0, seed=4)
     rel = realism.stem_loudness(np.stack([a, b]), a + b, SR, names=["a", "b"])
     assert rel["a"] == pytest.approx(-3.01, abs=0.1) and rel["b"] == pytest.approx(-3.01, abs=0.1)
+
+
+def test_describe_distances_names_the_far_features():
+    table = pd.DataFrame({"set": ["real"] * 4 + ["new"] * 4, "file": "x", "excerpt": 0, "start_s": 0.0,
+                          **{f: [0.0, 1.0, 2.0, 3.0] * 2 for f in realism.FEATURES}})
+    table.loc[table["set"] == "new", "width"] -= 3.0
+    text = realism.describe_distances(realism.distances(table, "real"))
+    assert text.startswith("- **new**:") and "furthest on stereo width" in text and "IQR lower" in text
+
+
+def test_feature_table_cache(tmp_path):
+    folder = tmp_path / "m"
+    folder.mkdir()
+    sf.write(folder / "a.wav", _sine(300.0, 2.0).T, SR, subtype="FLOAT")
+    first = realism.feature_table(folder, "x", excerpt=1.0, max_excerpts=2, cache_dir=tmp_path / "cache")
+    assert len(list((tmp_path / "cache").glob("features-*.csv"))) == 1
+    second = realism.feature_table(folder, "y", excerpt=1.0, max_excerpts=2, cache_dir=tmp_path / "cache")
+    assert list(second["set"]) == ["y"] * len(first)
+    pd.testing.assert_frame_equal(first.drop(columns="set"), second.drop(columns="set"), check_dtype=False)
+
+
+def test_stem_balance_of_a_layout_and_the_old_generator_set(tmp_path):
+    a, b = _noise(3.0, seed=5), _noise(3.0, seed=6) * 0.5
+    folder = tmp_path / "train" / "A - B"
+    folder.mkdir(parents=True)
+    for name, x in (("drums", a), ("bass", b), ("other", np.zeros_like(a)), ("vocals", np.zeros_like(a)),
+                    ("mixture", a + b)):
+        sf.write(folder / f"{name}.wav", x.T.astype(np.float32), SR, subtype="FLOAT")
+    bal = realism.stem_balance(tmp_path)
+    assert list(bal.columns) == ["track", "split", "drums", "bass", "other", "vocals"]
+    assert bal.loc[0, "drums"] - bal.loc[0, "bass"] == pytest.approx(6.02, abs=0.1)
+    assert bal.loc[0, "other"] == float("-inf")
+    old = realism.old_generator_set(tmp_path / "old", songs=2, duration=3.0, seed=1)
+    files = realism.mixture_files(old)
+    assert len(files) == 2 and all(f.parent.name == "unlabeled" for f in files)
+    from demucs_study.data.synth import read_manifest
+
+    m = read_manifest(old)
+    assert m["production"] is False and m["soundfont"]["tag"] == "timgm6mb"

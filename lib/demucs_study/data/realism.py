@@ -248,14 +248,29 @@ def file_features(path: str | os.PathLike, samplerate: int = 44100, excerpt: flo
 
 
 def feature_table(files, label: str, samplerate: int = 44100, excerpt: float = 30.0, max_excerpts: int = 3,
-                  jobs: int = 1):
+                  jobs: int = 1, cache_dir: str | os.PathLike | None = None):
     """A pandas DataFrame of the features of every excerpt of ``files`` (paths, or one folder, whose
-    mixtures :func:`mixture_files` lists), with a ``set`` column = ``label``."""
+    mixtures :func:`mixture_files` lists), with a ``set`` column = ``label``.
+
+    With ``cache_dir``, the table is kept there as CSV under a key of the files (path, size,
+    modification time) and the parameters, and read back while they are unchanged."""
     import pandas as pd
 
     if isinstance(files, (str, os.PathLike)):
         files = mixture_files(files)
     files = [Path(f) for f in files]
+    cache = None
+    if cache_dir is not None:
+        import hashlib
+        import json
+
+        key = json.dumps([[str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns] for f in files]
+                         + [samplerate, excerpt, max_excerpts, FEATURES, N_FFT, HOP, ONSET_MIN_FLUX, FLATNESS_BAND])
+        cache = Path(cache_dir) / f"features-{hashlib.sha256(key.encode()).hexdigest()[:16]}.csv"
+        if cache.is_file():
+            table = pd.read_csv(cache)
+            table["set"] = label
+            return table
     args = [(f, samplerate, excerpt, max_excerpts) for f in files]
     if jobs > 1 and len(files) > 1:
         import multiprocessing
@@ -268,6 +283,12 @@ def feature_table(files, label: str, samplerate: int = 44100, excerpt: float = 3
     rows = [r for rs in per_file for r in rs]
     table = pd.DataFrame(rows, columns=["file", "excerpt", "start_s", *FEATURES])
     table.insert(0, "set", label)
+    if cache is not None:
+        from ..utils import atomic_path
+
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(cache) as tmp:
+            table.to_csv(tmp, index=False)
     return table
 
 
@@ -304,6 +325,27 @@ def distances(table, reference: str):
         row["mean W/IQR"] = round(float(np.nanmean(w_all)), 3)
         rows.append(row)
     return pd.DataFrame(rows).set_index("set")
+
+
+def describe_distances(dist, reference: str = "real") -> str:
+    """Sentences (markdown) saying how far each set of :func:`distances` is from ``reference``: the
+    mean Wasserstein distance in reference IQRs, the closest and the furthest features and which way."""
+    lines = []
+    for name, row in dist.iterrows():
+        w = {f: row[f"{f} W/IQR"] for f in FEATURES if row[f"{f} W/IQR"] == row[f"{f} W/IQR"]}
+        if not w:
+            continue
+        near = min(w, key=w.get)
+        far = sorted(w, key=w.get, reverse=True)[:2]
+        parts = []
+        for f in far:
+            shift = row[f"{f} shift/IQR"]
+            way = "higher" if shift > 0 else "lower"
+            parts.append(f"{LABELS[f]} ({w[f]:.2f}; median {abs(shift):.2f} IQR {way})")
+        lines.append(f"- **{name}**: {row['mean W/IQR']:.2f} {reference}-IQRs from {reference} on average over "
+                     f"the {len(w)} features; closest on {LABELS[near]} ({w[near]:.2f}), furthest on "
+                     + " and ".join(parts) + ".")
+    return "\n".join(lines)
 
 
 def summary(table):
@@ -346,7 +388,39 @@ def distribution_figure(table, order: list[str] | None = None):
     return fig
 
 
-# ------------------------------------------------------------------ stem balance
+# ------------------------------------------------------------------ reference sets and stem balance
+def old_generator_set(out: str | os.PathLike, songs: int = 16, duration: float = 30.0, seed: int = 2019,
+                      jobs: int = 1) -> Path:
+    """The "old generator" reference (made if missing): ``songs`` unlabeled songs rendered dry
+    (``production=False``: no effects, reverbs nor bus) through pretty_midi's small TimGM6mb
+    SoundFont, i.e. the sound of generator version 1 (version 2's humanised timing, sung lines and
+    panned kits aside). Returns the folder (its mixtures: ``unlabeled/*.wav``)."""
+    from .synth import ensure_dataset
+    from .synth.render import small_soundfont
+
+    ensure_dataset(out, seed=seed, train=0, valid=0, test=0, unlabeled=songs, duration=duration,
+                   soundfont=small_soundfont(), production=False, jobs=jobs)
+    return Path(out)
+
+
+def stem_balance(root: str | os.PathLike, splits=("train", "test"), samplerate: int = 44100):
+    """Loudness of each stem relative to the mixture (LU, :func:`stem_loudness`) for every labelled
+    track of a MUSDB-layout folder: a DataFrame with a row per track and a column per source."""
+    import pandas as pd
+
+    from .. import SOURCES
+    from ..audio import read_audio
+
+    rows = []
+    for split in splits:
+        for folder in sorted(p for p in (Path(root) / split).glob("*") if (p / "mixture.wav").is_file()):
+            mix, sr = read_audio(folder / "mixture.wav", samplerate=samplerate, channels=2)
+            stems = np.stack([read_audio(folder / f"{s}.wav", samplerate=samplerate, channels=2)[0] for s in SOURCES])
+            rows.append({"track": folder.name, "split": split, **stem_loudness(stems, mix, sr)})
+    return pd.DataFrame(rows, columns=["track", "split", *SOURCES])
+
+
+
 def stem_loudness(stems: np.ndarray, mixture: np.ndarray, samplerate: int, names=None) -> dict:
     """Loudness of each stem relative to its mixture, LU (integrated and gated as BS.1770, so a stem's
     silent sections do not count): ``{name: LUFS(stem) - LUFS(mixture)}``; -inf for a silent stem.
