@@ -97,13 +97,14 @@ def draw_part_fx(rng: np.random.Generator, plan, part) -> dict:
         send = 0.0  # bass stays dry (reverb on low frequencies muddies a mix)
     elif part.stem == "vocals":
         backing = role == "harmony-vocal"
+        # EQ before the compressor (one cascade of biquads), as on many vocal chains
         chain = [["HighpassFilter", {"cutoff_frequency_hz": _u(rng, 80, 130, 0) + (60 if backing else 0)}],
                  ["PeakFilter", {"cutoff_frequency_hz": _u(rng, 250, 450, 0), "gain_db": _u(rng, -4, -1, 1), "q": 1.0}],
-                 _compressor(rng, (-26, -16), (3, 6), (1, 8), (50, 150)),
                  ["PeakFilter", {"cutoff_frequency_hz": _u(rng, 2500, 5000, 0), "gain_db": _u(rng, 0.5, 3.5, 1),
                                  "q": _u(rng, 0.7, 1.2, 2)}],
                  ["HighShelfFilter", {"cutoff_frequency_hz": _u(rng, 9000, 12000, 0), "gain_db": _u(rng, -2, 2, 1),
-                                      "q": 0.7}]]
+                                      "q": 0.7}],
+                 _compressor(rng, (-26, -16), (3, 6), (1, 8), (50, 150))]
         if rng.random() < 0.3:
             parallel = _drive(rng, (6, 14), (6000, 10000), (0.15, 0.3))
         if rng.random() < (0.6 if backing else 0.3):
@@ -213,7 +214,8 @@ def run_chain(chain: list, x: np.ndarray, samplerate: int) -> np.ndarray:
             while k < len(chain) and chain[k][0] in LINEAR:
                 run.append(biquad(chain[k][0], chain[k][1], samplerate))
                 k += 1
-            y = sosfilt(np.array(run, dtype=np.float64), y, axis=-1).astype(np.float32)
+            # float32 throughout, as JUCE's filters (tests compare with them)
+            y = sosfilt(np.array(run, dtype=np.float32), np.asarray(y, dtype=np.float32), axis=-1)
             continue
         if name == "Distortion":
             y = np.tanh(y * np.float32(10 ** (params["drive_db"] / 20))).astype(np.float32)

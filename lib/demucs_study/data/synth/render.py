@@ -252,7 +252,7 @@ def _kweighted_mean_square(x: np.ndarray, spans: list[tuple[int, int]], samplera
     from ..realism import k_weight
 
     a0, b1 = min(a for a, _ in spans), max(b for _, b in spans)
-    y = k_weight(x[a0:b1].T, samplerate).T
+    y = k_weight(np.ascontiguousarray(x[a0:b1].T), samplerate, np.float32).T
     return _mean_square(y, [(a - a0, b - a0) for a, b in spans])
 
 
