@@ -235,11 +235,11 @@ def _parts(rng: np.random.Generator, sections: list[Section], drum_style: str) -
     on = {s: [i for i in range(n) if sections[i].active[s]] for s in SOURCES}
     kit_tuning = float(np.round(rng.normal(0, 0.8), 2)) if rng.random() < 0.6 else 0.0
     side = float(rng.choice([-1.0, 1.0]))  # drummer's or audience's perspective
-    spread = float(rng.uniform(0.3, 0.8))  # how wide the overheads are
+    spread = float(rng.uniform(0.5, 1.0))  # how wide the overheads are
     r2 = lambda v: float(np.round(v, 3))  # noqa: E731
-    key_pans = {"center": 0.0, "hats": r2(-side * spread * 0.7), "ride": r2(side * spread * 0.6),
-                "crash": r2(-side * spread * 0.4), "low_toms": r2(side * spread * 0.8),
-                "high_toms": r2(-side * spread * 0.5), "perc": r2(side * spread)}
+    key_pans = {"center": 0.0, "hats": r2(-side * spread * 0.8), "ride": r2(side * spread * 0.75),
+                "crash": r2(-side * spread * 0.6), "low_toms": r2(side * spread * 0.85),
+                "high_toms": r2(-side * spread * 0.6), "perc": r2(side * spread)}
     parts = [
         Part("drums", "drums", _pick(rng, DRUM_STYLES[drum_style]), True, 0.0, drum_style, on["drums"],
              tuning=kit_tuning, key_pans=key_pans),
