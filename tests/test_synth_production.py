@@ -228,3 +228,13 @@ def test_production_flag_is_an_argument(tmp_path):
                                production=False)
     assert m["args"]["production"] is False and m["production"] is False
     assert m["tracks"][0]["production"] is False
+
+
+def test_cli_dry_flag(tmp_path, capsys):
+    from demucs_study.data.synth import cli
+
+    out = tmp_path / "cli"
+    assert cli.main(["--out", str(out), "--seed", "1", "--train", "1", "--valid", "0", "--test", "0",
+                     "--unlabeled", "0", "--duration", "1.5", "--dry"]) == 0
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["production"] is False and m["args"]["production"] is False
