@@ -88,7 +88,7 @@ def test_feature_table_distances_and_figure(tmp_path):
     sf.write(folder / "b.flac", _noise(4.0, seed=2).T, SR, subtype="PCM_24")
     (folder / "notes.txt").write_text("not audio")
     table = realism.feature_table(folder, "real", excerpt=2.0, max_excerpts=2)
-    assert list(table.columns) == ["set", "file", "excerpt", "start_s", *realism.FEATURES]
+    assert list(table.columns) == ["set", "file", "excerpt", "start_s", *realism.FEATURES, "group"]
     assert len(table) == 4 and set(table["set"]) == {"real"}
     same = table.assign(set="copy")
     shifted = table.assign(set="louder", lufs=table["lufs"] + np.subtract(*np.percentile(table["lufs"], [75, 25])))
@@ -135,6 +135,17 @@ def test_feature_table_cache(tmp_path):
     second = realism.feature_table(folder, "y", excerpt=1.0, max_excerpts=2, cache_dir=tmp_path / "cache")
     assert list(second["set"]) == ["y"] * len(first)
     pd.testing.assert_frame_equal(first.drop(columns="set"), second.drop(columns="set"), check_dtype=False)
+    assert list(first["group"]) == [""] * len(first)  # files directly in the folder
+
+
+def test_groups_are_first_folders_and_summarised(tmp_path):
+    for pkg in ("pkg-a", "pkg-b"):
+        (tmp_path / pkg).mkdir()
+        sf.write(tmp_path / pkg / "x.wav", _sine(300.0 if pkg == "pkg-a" else 3000.0, 1.0).T, SR, subtype="FLOAT")
+    table = realism.feature_table(tmp_path, "real", excerpt=1.0)
+    assert list(table["group"]) == ["pkg-a", "pkg-b"]
+    by = realism.summary(table, by="group")
+    assert by.loc["pkg-b", "centroid_hz median"] > 5 * by.loc["pkg-a", "centroid_hz median"]
 
 
 def test_stem_balance_of_a_layout_and_the_old_generator_set(tmp_path):

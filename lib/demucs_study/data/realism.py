@@ -256,7 +256,9 @@ def feature_table(files, label: str, samplerate: int = 44100, excerpt: float = 3
     modification time) and the parameters, and read back while they are unchanged."""
     import pandas as pd
 
+    base = None
     if isinstance(files, (str, os.PathLike)):
+        base = Path(files)
         files = mixture_files(files)
     files = [Path(f) for f in files]
     cache = None
@@ -270,7 +272,7 @@ def feature_table(files, label: str, samplerate: int = 44100, excerpt: float = 3
         if cache.is_file():
             table = pd.read_csv(cache)
             table["set"] = label
-            return table
+            return _with_group(table, base)
     args = [(f, samplerate, excerpt, max_excerpts) for f in files]
     if jobs > 1 and len(files) > 1:
         import multiprocessing
@@ -289,7 +291,22 @@ def feature_table(files, label: str, samplerate: int = 44100, excerpt: float = 3
         cache.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(cache) as tmp:
             table.to_csv(tmp, index=False)
-    return table
+    return _with_group(table, base)
+
+
+def _with_group(table, base: Path | None):
+    """Add a ``group`` column: the first folder of each file under ``base`` (a real package, or a
+    synthetic split), else the file's parent folder name."""
+    def group(f: str) -> str:
+        path = Path(f)
+        if base is not None:
+            try:
+                rel = path.relative_to(base)
+                return rel.parts[0] if len(rel.parts) > 1 else ""
+            except ValueError:
+                pass
+        return path.parent.name
+    return table.assign(group=[group(f) for f in table["file"]])
 
 
 def _file_features_args(args) -> list[dict]:
@@ -348,20 +365,21 @@ def describe_distances(dist, reference: str = "real") -> str:
     return "\n".join(lines)
 
 
-def summary(table):
-    """Median and IQR of every feature per set (a DataFrame indexed by set)."""
+def summary(table, by: str = "set"):
+    """Median and IQR of every feature per set (or per value of another column, e.g. ``"group"``):
+    a DataFrame indexed by it."""
     import pandas as pd
 
     rows = []
-    for name, group in table.groupby("set", sort=False):
-        row = {"set": name, "excerpts": len(group)}
+    for name, group in table.groupby(by, sort=False):
+        row = {by: name, "excerpts": len(group)}
         for f in FEATURES:
             v = group[f].replace([np.inf, -np.inf], np.nan).dropna()
             q1, med, q3 = (np.percentile(v, [25, 50, 75]) if len(v) else (np.nan,) * 3)
             row[f"{f} median"] = round(float(med), 3)
             row[f"{f} IQR"] = round(float(q3 - q1), 3)
         rows.append(row)
-    return pd.DataFrame(rows).set_index("set")
+    return pd.DataFrame(rows).set_index(by)
 
 
 def distribution_figure(table, order: list[str] | None = None):
