@@ -177,7 +177,26 @@ def test_sung_phrases_glide_within_the_bend_range():
     assert bends.min() >= -8192 and bends.max() <= 8191 and len(bends) > 50
     cents = bends * 1200 / 8192
     assert cents.max() > 350 and cents.min() < -250  # it reaches 67 and 60 from the anchor 63
-    assert all(cc == 11 and 0 <= v <= 127 for _, cc, v in notes.ccs)
+    assert all(cc in (11, voice.VOWEL_CC, voice.FORMANT_GAIN_CC) and 0 <= v <= 127 for _, cc, v in notes.ccs)
+    vowels = [(t, v) for t, cc, v in notes.ccs if cc == voice.VOWEL_CC]
+    assert [t for t, _ in vowels] == [1.0, 1.4, 1.8, 2.2, 2.6, 4.0] and all(v < len(voice.VOWELS) for _, v in vowels)
+
+
+def test_formants_follow_the_vowels():
+    x = _noise(2.0, seed=7).T.copy()  # (T, 2)
+    half = SR
+    out = voice.formants(x, SR, [(0, list(voice.VOWELS).index("i")), (half, list(voice.VOWELS).index("o"))], 9.0)
+    assert out.shape == x.shape and np.all(np.isfinite(out))
+
+    def band(y, lo, hi):
+        spec = np.abs(np.fft.rfft(y[:, 0])) ** 2
+        f = np.fft.rfftfreq(len(y), 1 / SR)
+        return spec[(f >= lo) & (f < hi)].mean()
+    first, second = out[2000:half], out[half + 2000:]
+    # "i" has F2 near 2290 Hz, "o" F1/F2 near 570/840 Hz
+    assert band(first, 2250, 2330) / band(first, 800, 880) > 2
+    assert band(second, 800, 880) / band(second, 2250, 2330) > 2
+    assert voice.formants(x, SR, [], 9.0) is x
 
 
 # ------------------------------------------------------------------ songs and datasets

@@ -280,6 +280,13 @@ def render_stems(plan, pm, stems: np.ndarray, path: Path, samplerate: int,
             continue
         render_instruments([inst], tmp, path, samplerate,
                            [{"tuning": part.tuning, "bend_range": part.bend_range, "key_pans": part.key_pans}])
+        if part.stem == "vocals":  # the vowels of the sung notes (see voice.formants)
+            from .voice import FORMANT_GAIN_CC, VOWEL_CC, formants
+
+            vowels = [(int(round(c.time * samplerate)), c.value) for c in inst.control_changes if c.number == VOWEL_CC]
+            gain = next((c.value / 10 for c in inst.control_changes if c.number == FORMANT_GAIN_CC), 0.0)
+            if vowels:
+                tmp[:] = formants(tmp, samplerate, vowels, gain)
         spans = [bounds[j] for j in part.sections]
         energy, count = _mean_square(tmp, spans)
         if energy <= 1e-12 * count:

@@ -11,7 +11,11 @@ range, and the melody is drawn with pitch bends (bend range 12 semitones, set pe
   (sung vibrato is about 5-7 Hz and +-20-50 cents, Sundberg 1987, *The Science of the Singing Voice*);
 * **drift** - a slow wander of a few cents, as no singer holds a pitch exactly;
 * **syllables** - expression (CC 11) dips between notes, as consonants break the vowel, and per-note
-  accents from the notes' velocities.
+  accents from the notes' velocities;
+* **vowels** - each sung note gets a vowel (sent as CC ``VOWEL_CC``, which the synth ignores); the
+  renderer (:func:`formants`) boosts that vowel's first three formants (Peterson & Barney 1952, "Control
+  methods used in a study of the vowels", average male values) on the rendered voice, so the timbre
+  moves from syllable to syllable as a singer's does instead of holding one "aah".
 
 Without a generator (``rng=None``) the same contour is drawn with fixed middle values.
 """
@@ -26,6 +30,13 @@ MAX_SPAN = 11
 #: Pitch-bend range (semitones) the renderer sets for sung parts (``Part.bend_range``).
 BEND_RANGE = 12.0
 STEP = 0.01  # s between bend / expression events
+#: Formant frequencies (Hz) F1, F2, F3 of five vowels (Peterson & Barney 1952, average of men).
+VOWELS = {"a": (730, 1090, 2440), "e": (530, 1840, 2480), "i": (270, 2290, 3010), "o": (570, 840, 2410),
+          "u": (300, 870, 2240)}
+VOWEL_P = {"a": 0.3, "e": 0.2, "i": 0.15, "o": 0.2, "u": 0.15}
+#: MIDI controllers carrying the vowel of each note and the formant boost (dB x 10) of the part; the
+#: synth ignores them (sound controllers 6 and 7).
+VOWEL_CC, FORMANT_GAIN_CC = 75, 76
 
 
 def _phrases(items: list) -> list[list]:
@@ -60,7 +71,10 @@ def sing(rng, plan, part, notes) -> None:
     onset = _draw(rng, 0.15, 0.3)
     scoop_p = _draw(rng, 0.1, 0.4)
     dip = _draw(rng, 0.45, 0.8)
-    items, bends, ccs = [], [], []
+    formant_db = _draw(rng, 4.0, 9.0)
+    names = list(VOWELS)
+    p_vowel = np.array([VOWEL_P[v] for v in names])
+    items, bends, ccs = [], [], [(0.0, FORMANT_GAIN_CC, int(round(formant_db * 10)))]
     for phrase in _phrases(notes.items):
         pitches = [n[0] for n in phrase]
         anchor = (max(pitches) + min(pitches)) // 2
@@ -102,8 +116,40 @@ def sing(rng, plan, part, notes) -> None:
                 for dt, f in ((0.05, (1 + dip) / 2), (0.035, dip), (0.015, (1 + dip) / 2)):
                     ccs.append((max(start, s - dt), 11, int(level * f)))
             ccs.append((s, 11, level))
+            vowel = int(rng.choice(len(names), p=p_vowel)) if rng is not None else q % len(names)
+            ccs.append((s, VOWEL_CC, vowel))
         ccs.append((end, 11, 127))
     bends.append((max(n[2] for n in items), 0))
     notes.items = items
     notes.bends = bends
     notes.ccs = sorted(ccs, key=lambda c: c[0])
+
+
+def formants(x: np.ndarray, samplerate: int, events: list[tuple[int, int]], gain_db: float) -> np.ndarray:
+    """Boost the formants of each note's vowel on a rendered voice ``x`` (T, channels) float32.
+
+    ``events``: (sample, vowel index into VOWELS) where a vowel starts. Each segment is filtered by
+    three peaking biquads (F1, F2, F3: Q 4, 5, 6, gains ``gain_db``, 0.8x, 0.6x); the filter state
+    carries over between segments, so the timbre changes without a gap.
+    """
+    from scipy.signal import sosfilt
+
+    from .fx import biquad
+
+    if not events or gain_db <= 0:
+        return x
+    formant_sets = []
+    for f1, f2, f3 in VOWELS.values():
+        formant_sets.append(np.array([
+            biquad("PeakFilter", {"cutoff_frequency_hz": f, "gain_db": g, "q": q}, samplerate)
+            for f, g, q in ((f1, gain_db, 4.0), (f2, 0.8 * gain_db, 5.0), (f3, 0.6 * gain_db, 6.0))]))
+    events = sorted((max(0, int(a)), int(v) % len(formant_sets)) for a, v in events)
+    out = x.copy()
+    zi = np.zeros((3, 2, x.shape[1]))
+    starts = [a for a, _ in events]
+    starts[0] = 0  # before the first vowel: the first one
+    ends = starts[1:] + [x.shape[0]]
+    for (_, v), a, b in zip(events, starts, ends):
+        if b > a:
+            out[a:b], zi = sosfilt(formant_sets[v], x[a:b], axis=0, zi=zi)
+    return out
