@@ -298,7 +298,8 @@ def render_stems(plan, pm, stems: np.ndarray, path: Path, samplerate: int,
             stems[k] += tmp
             continue
         settings = production["parts"][i]
-        x = np.ascontiguousarray(tmp.T) * np.float32(REFERENCE_RMS / np.sqrt(energy / count))
+        # (2, T) in Fortran order: rows are channels for the effects, x.T is C-contiguous for the stem
+        x = tmp.T * np.float32(REFERENCE_RMS / np.sqrt(energy / count))
         first = min(q.start for q in inst.notes)
         last = max(q.end for q in inst.notes) + 2.0  # note releases
         x = fx.process(settings, x, samplerate, (int(first * samplerate), min(n, int(last * samplerate))))
