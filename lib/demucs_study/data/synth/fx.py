@@ -27,8 +27,8 @@ Speed: the linear EQ stages (``HighpassFilter``, ``LowpassFilter``, ``PeakFilter
 ``LowShelfFilter``) and ``Distortion`` keep pedalboard's names and parameters but run here: each run
 of consecutive filters as one cascade of biquads (``scipy.signal.sosfilt``, the Audio EQ Cookbook
 designs that JUCE's IIR filters also use) and the drive as ``tanh(gain * x)`` (pedalboard's
-Distortion). Tests check that they match pedalboard's plugins; they run 3-10x faster, which keeps the
-generator above 30x real time. Compressor, chorus, phaser, delay and reverb are pedalboard's; the
+Distortion). Tests check that they match pedalboard's plugins; they run about 2x (filters) and 10x
+(drive) faster, which keeps the generator above 30x real time. Compressor, chorus, phaser, delay and reverb are pedalboard's; the
 reverb runs at half the sample rate (:func:`half_rate_reverb`), the one "cheaper setting" taken.
 """
 from __future__ import annotations
@@ -45,7 +45,7 @@ ORGANS = range(16, 24)
 TAIL = 2.5
 #: Damping of the half-rate reverb relative to the full-rate one with the same colour (see half_rate_reverb).
 HALF_RATE_DAMPING = 0.45
-#: Reverb room size and send level per stem (ranges drawn per song).
+#: Reverb room size per stem (range drawn per song; the bass's is drawn but unused: nothing sends to it).
 STEM_REVERB = {"drums": (0.15, 0.45), "bass": (0.2, 0.45), "other": (0.4, 0.8), "vocals": (0.5, 0.85)}
 
 
