@@ -34,7 +34,7 @@ def draw_bus(rng: np.random.Generator) -> dict:
 
 def compressor_gain(mix: np.ndarray, samplerate: int, depth_db: float, ratio: float, attack_ms: float,
                     release_ms: float, knee_db: float = 6.0) -> np.ndarray:
-    """Compressor gain (T,) float64 for ``mix`` (T, channels). The threshold is ``depth_db`` below the
+    """Compressor gain (T,) float64 for ``mix`` (T, channels), linear between frames. The threshold is ``depth_db`` below the
     95th percentile of the frames' RMS level (dB), so loud passages get about that much compression."""
     n = mix.shape[0]
     frames = max(1, n // HOP)
@@ -56,16 +56,17 @@ def compressor_gain(mix: np.ndarray, samplerate: int, depth_db: float, ratio: fl
         g = a * g + (1 - a) * target
         smooth[i] = g
     centers = np.arange(frames) * HOP + HOP / 2
-    return 10 ** (np.interp(np.arange(n), centers, smooth) / 20)
+    return np.interp(np.arange(n), centers, 10 ** (smooth / 20))  # the gain, linear between frame centres
 
 
 def limiter_gain(x: np.ndarray, samplerate: int, ceiling: float = 1.0, lookahead_ms: float = 1.5,
                  release_ms: float = 50.0) -> np.ndarray:
-    """Gain (T,) float64 that keeps ``x`` (T, channels) * gain within ``ceiling`` at every sample."""
+    """Gain (T,) float32 that keeps ``x`` (T, channels) * gain within ``ceiling`` at every sample
+    (up to float32 rounding)."""
     from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
-    peak = np.abs(x).max(axis=1).astype(np.float64)
-    need = np.minimum(1.0, ceiling / np.maximum(peak, 1e-12))
+    peak = np.abs(x).max(axis=1).astype(np.float32, copy=False)
+    need = np.minimum(np.float32(1.0), np.float32(ceiling) / np.maximum(peak, np.float32(1e-12)))
     la = max(1, int(round(lookahead_ms / 1000 * samplerate)))
     hold = max(0, int(round(release_ms / 1000 * samplerate)))
     size = la + hold + 1  # window [t - hold, t + la]
@@ -80,12 +81,14 @@ def bus_gain(mix: np.ndarray, samplerate: int, settings: dict) -> tuple[np.ndarr
     (compressor and limiter gain reduction in dB)."""
     gc = compressor_gain(mix, samplerate, settings["comp_depth_db"], settings["comp_ratio"],
                          settings["comp_attack_ms"], settings["comp_release_ms"], settings["comp_knee_db"])
+    gc = gc.astype(np.float32)
     y = mix * gc[:, None]
     peak = float(np.abs(y).max())
     if peak <= 0:
         return np.ones(mix.shape[0], np.float32), {"comp_max_gr_db": 0.0, "limiter_max_gr_db": 0.0}
-    pre = 10 ** (settings["drive_db"] / 20) / peak  # the loudest peak hits the ceiling drive_db too hot
-    gl = limiter_gain(y * pre, samplerate, 1.0, settings["lookahead_ms"], settings["release_ms"])
+    pre = np.float32(10 ** (settings["drive_db"] / 20) / peak)  # the loudest peak hits the ceiling drive_db too hot
+    y *= pre
+    gl = limiter_gain(y, samplerate, 1.0, settings["lookahead_ms"], settings["release_ms"])
     g = (gc * pre * gl).astype(np.float32)
     r = lambda v: round(float(v), 2)  # noqa: E731
     return g, {"comp_max_gr_db": r(-20 * np.log10(gc.min())), "comp_mean_gr_db": r(-20 * np.mean(np.log10(gc))),
