@@ -120,24 +120,6 @@ def test_fast_stages_match_pedalboard_plugins(name, params):
     np.testing.assert_allclose(ours, theirs, atol=1e-4)  # JUCE's float32 coefficients: -80 dB of the signal
 
 
-def test_half_rate_reverb_is_the_same_room():
-    import pedalboard as pb
-
-    x = _noise(3.0, seed=3)
-    x[:, SR:] = 0  # a burst, then the tail
-    freqs = np.fft.rfftfreq(SR, 1 / SR)
-    for damping in (0.3, 0.7):
-        params = {"room_size": 0.7, "damping": damping, "wet_level": 1.0, "dry_level": 0.0, "width": 1.0}
-        full = pb.Reverb(**params)(x, SR)
-        half = fx.half_rate_reverb(params, x, SR)
-        assert half.shape == full.shape and half.dtype == np.float32
-        f_tail, h_tail = (np.abs(np.fft.rfft(y[0, SR:2 * SR])) ** 2 for y in (full, half))
-        for lo, hi in ((100, 1000), (1000, 4000), (4000, 8000), (8000, 10000)):
-            band = (freqs >= lo) & (freqs < hi)
-            assert abs(10 * np.log10(h_tail[band].mean() / f_tail[band].mean())) < 1.5, (damping, lo)
-        assert realism.stereo_width(half[:, SR:]) == pytest.approx(realism.stereo_width(full[:, SR:]), abs=0.1)
-
-
 def test_doubler_widens_a_mono_part():
     mono = np.repeat(_noise(2.0)[:1], 2, axis=0)
     out = fx.double(mono, SR, delay_ms=15.0, depth=0.1, rate_hz=0.7, spread=1.0)
