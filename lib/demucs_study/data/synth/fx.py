@@ -241,25 +241,38 @@ def double(x: np.ndarray, samplerate: int, delay_ms: float, depth: float, rate_h
     return np.stack([mono[0] * a + copy * b, copy * a + mono[0] * b]).astype(np.float32)
 
 
-def process(settings: dict, x: np.ndarray, samplerate: int, span: tuple[int, int] | None = None) -> np.ndarray:
+def runs(spans: list[tuple[int, int]], length: int, tail: int) -> list[tuple[int, int]]:
+    """Sample ranges to process: each ``(start, end)`` of ``spans`` extended by ``tail`` (clipped to
+    ``length``), overlapping ones merged, sorted."""
+    out: list[list[int]] = []
+    for a, b in sorted((max(0, int(a)), min(length, int(b) + tail)) for a, b in spans):
+        if b <= a:
+            continue
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
+
+
+def process(settings: dict, x: np.ndarray, samplerate: int,
+            spans: list[tuple[int, int]] | None = None) -> np.ndarray:
     """``x`` (channels, time) float32 through a part's ``chain`` (and ``parallel`` blend) -> new array.
 
-    Only ``span`` (default: from the first sound of ``x`` to its last) plus ``TAIL`` s is processed;
-    the rest stays 0.
+    Only the ``spans`` where the part sounds (default: from the first sound of ``x`` to its last),
+    each followed by ``TAIL`` s for delays and reverbs, are processed, each range on its own (fresh
+    effects, as a part that stops and starts again); the rest stays 0.
     """
     out = np.zeros_like(x)
-    a, b = span if span is not None else _span(x, 0)
-    b = min(x.shape[1], b + int(TAIL * samplerate))
-    if b <= a:
-        return out
-    seg = np.ascontiguousarray(x[:, a:b])
-    if settings.get("parallel"):
-        par = settings["parallel"]
-        wet = run_chain(par["chain"], seg, samplerate)
-        dry_rms, wet_rms = np.sqrt(np.mean(np.square(seg))), np.sqrt(np.mean(np.square(wet)))
-        match = dry_rms / wet_rms if wet_rms > 0 else 0.0  # the blend is at equal loudness, not drive level
-        seg = (seg * np.float32(1.0 - par["mix"]) + wet * np.float32(par["mix"] * match)).astype(np.float32)
-    out[:, a:b] = run_chain(settings["chain"], seg, samplerate)
+    for a, b in runs(spans if spans is not None else [_span(x, 0)], x.shape[1], int(TAIL * samplerate)):
+        seg = np.ascontiguousarray(x[:, a:b])
+        if settings.get("parallel"):
+            par = settings["parallel"]
+            wet = run_chain(par["chain"], seg, samplerate)
+            dry_rms, wet_rms = np.sqrt(np.mean(np.square(seg))), np.sqrt(np.mean(np.square(wet)))
+            match = dry_rms / wet_rms if wet_rms > 0 else 0.0  # the blend is at equal loudness, not drive level
+            seg = (seg * np.float32(1.0 - par["mix"]) + wet * np.float32(par["mix"] * match)).astype(np.float32)
+        out[:, a:b] = run_chain(settings["chain"], seg, samplerate)
     return out
 
 

@@ -256,6 +256,23 @@ def _kweighted_mean_square(x: np.ndarray, spans: list[tuple[int, int]], samplera
     return _mean_square(y, [(a - a0, b - a0) for a, b in spans])
 
 
+def _section_runs(sections: list[int], bounds: list[tuple[int, int]], samplerate: int) -> list[tuple[int, int]]:
+    """Sample ranges of the runs of consecutive ``sections`` (indices into ``bounds``), from 0.1 s before
+    each run (notes pushed ahead of the beat) to 2 s after it (note releases)."""
+    out, run = [], None
+    for j in sorted(sections):
+        a, b = bounds[j]
+        if run is not None and j == run[2] + 1:
+            run = (run[0], b, j)
+        else:
+            if run is not None:
+                out.append(run)
+            run = (a, b, j)
+    if run is not None:
+        out.append(run)
+    return [(a - int(0.1 * samplerate), b + int(2.0 * samplerate)) for a, b, _ in out]
+
+
 def render_stems(plan, pm, stems: np.ndarray, path: Path, samplerate: int,
                  production: dict | None = None) -> np.ndarray:
     """Render every part into ``stems`` (4, T, 2) float32 (frames layout).
@@ -275,6 +292,7 @@ def render_stems(plan, pm, stems: np.ndarray, path: Path, samplerate: int,
     tmp = np.empty((n, 2), dtype=np.float32)
     stems[:] = 0.0
     sends: dict[str, np.ndarray] = {}
+    sounding: dict[str, list] = {}
     for i, (part, inst) in enumerate(zip(plan.parts, pm.instruments)):
         if not inst.notes or not part.sections:
             continue
@@ -300,9 +318,11 @@ def render_stems(plan, pm, stems: np.ndarray, path: Path, samplerate: int,
         settings = production["parts"][i]
         # (2, T) in Fortran order: rows are channels for the effects, x.T is C-contiguous for the stem
         x = tmp.T * np.float32(REFERENCE_RMS / np.sqrt(energy / count))
-        first = min(q.start for q in inst.notes)
-        last = max(q.end for q in inst.notes) + 2.0  # note releases
-        x = fx.process(settings, x, samplerate, (int(first * samplerate), min(n, int(last * samplerate))))
+        # where it sounds: each run of consecutive sections it plays in, from a little before (pushed
+        # notes) to 2 s after (releases); fx.process adds the effects' tail
+        part_runs = fx.runs(_section_runs(part.sections, bounds, samplerate), n, 0)
+        x = fx.process(settings, x, samplerate, part_runs)
+        sounding.setdefault(part.stem, []).extend(part_runs)
         e2, c2 = _mean_square(x.T, spans)
         if e2 <= 1e-12 * c2:
             continue
@@ -312,7 +332,8 @@ def render_stems(plan, pm, stems: np.ndarray, path: Path, samplerate: int,
             bus = sends.setdefault(part.stem, np.zeros((2, n), np.float32))
             bus += x * np.float32(settings["send"])
     for stem, bus in sends.items():
-        stems[SOURCES.index(stem)] += fx.process(production["reverbs"][stem], bus, samplerate).T
+        spans = fx.runs(sounding[stem], n, int(fx.TAIL * samplerate))  # the parts' sound and effect tails
+        stems[SOURCES.index(stem)] += fx.process(production["reverbs"][stem], bus, samplerate, spans).T
     return stems
 
 
