@@ -15,13 +15,15 @@ export PYTHONHASHSEED := 0
 export OMP_WAIT_POLICY ?= PASSIVE
 
 .SECONDARY:
-.PHONY: env ffmpeg chromium data train evaluate paper-results test test-fast lab bench clean help
+.PHONY: env ffmpeg chromium soundfont real-music real-music-optional data train evaluate paper-results test test-fast \
+        lab bench clean help
 help:
 	@echo "make paper-results [PROFILE=quick|smoke|full]   run every notebook of the study"
 	@echo "make test                                       run the test suite (all of it)"
 	@echo "make test-fast                                  every test but the slow ones (under a minute)"
 	@echo "make lab [PROFILE=quick|smoke]                  open the explorer (notebooks/06_explore.ipynb) in JupyterLab"
 	@echo "make bench                                      run benchmarks/ (installs the peers)"
+	@echo "make real-music                                  install freely licensed music (Debian) into data/real-unlabeled"
 	@echo "make clean                                      remove generated data, runs and smoke results"
 
 ffmpeg:
@@ -31,8 +33,20 @@ ffmpeg:
 chromium:
 	@bash scripts/ensure-chromium.sh
 
+# The synthetic set renders through FluidR3_GM (Debian's fluid-soundfont-gm) when it is installed.
+soundfont:
+	@bash scripts/ensure-soundfont.sh
+
+# Real music (game soundtracks, Frets on Fire songs; licences in docs/real-music.md) for the realism
+# comparison of the data notebook and as unlabeled songs. The data step tries it and goes on without.
+real-music: $(ENV_STAMP)
+	@PY=$(PY) bash scripts/install-real-music.sh
+real-music-optional: $(ENV_STAMP)
+	@PY=$(PY) bash scripts/install-real-music.sh --optional
+
 $(ENV_STAMP): pyproject.toml requirements-nodeps.txt
 	@bash scripts/ensure-ffmpeg.sh
+	@bash scripts/ensure-soundfont.sh
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e .
@@ -40,7 +54,7 @@ $(ENV_STAMP): pyproject.toml requirements-nodeps.txt
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
-env: $(ENV_STAMP) ffmpeg
+env: $(ENV_STAMP) ffmpeg soundfont
 
 # ---- the study DAG. One papermill notebook per step; a stamp per finished step in results/<profile>/.done
 # holds the hash of its notebook, parameters and upstream stamps: a step whose inputs did not change is
@@ -53,7 +67,9 @@ DONE := $(RESULTS)/.done
 EXPERIMENTS ?= $(sort $(filter-out defaults data,$(basename $(notdir $(wildcard params/$(PROFILE)/*.yaml)))))
 NB = $(PY) -m demucs_study run-notebook
 
-$(DONE)/01_data: $(ENV_STAMP) notebooks/01_data.ipynb params/$(PROFILE)/data.yaml | ffmpeg
+# The smoke profile (the test suite) compares with real music only if it is already there (it is 230 MB).
+REAL_MUSIC_STEP := $(if $(filter smoke,$(PROFILE)),,real-music-optional)
+$(DONE)/01_data: $(ENV_STAMP) notebooks/01_data.ipynb params/$(PROFILE)/data.yaml | ffmpeg $(REAL_MUSIC_STEP)
 	$(NB) notebooks/01_data.ipynb params/$(PROFILE)/data.yaml --output 01_data --stamp $@
 
 $(DONE)/02_train-%: $(DONE)/01_data notebooks/02_train.ipynb params/$(PROFILE)/%.yaml params/$(PROFILE)/defaults.yaml

@@ -14,6 +14,7 @@ import soundfile as sf
 from demucs_study import SAMPLERATE, SOURCES
 from demucs_study.data.synth import cli as synth_cli
 from demucs_study.data.synth import generate as synth
+from demucs_study.data.synth.render import TAIL
 from demucs_study.errors import DatasetError, ParamsError
 
 ARGS = dict(seed=3, train=2, valid=1, test=1, unlabeled=1, duration=6.0)
@@ -52,7 +53,8 @@ def _labelled(manifest):
 def test_same_seed_gives_byte_identical_files_for_any_jobs(dataset, dataset_jobs2):
     a, b = _files(dataset[0]), _files(dataset_jobs2)
     assert sorted(a) == sorted(b)
-    assert len(a) == 4 * 5 + 1 + 2  # 4 labelled tracks x 5 wav, 1 unlabeled, setup.yaml, manifest.json
+    # 4 labelled tracks x 5 wav, 1 unlabeled mixture + its 4 hidden stems, setup.yaml, manifest.json
+    assert len(a) == 4 * 5 + 1 + 4 + 2
     for name in a:
         assert a[name] == b[name], name
 
@@ -70,7 +72,7 @@ def test_layout_and_manifest(dataset):
     assert m == json.loads((out / "manifest.json").read_text()) == synth.read_manifest(out)
     assert synth.read_manifest(out / "train") is None
     assert m["version"] == synth.GENERATOR_VERSION
-    assert m["args"] == {**ARGS, "soundfont": None}
+    assert m["args"] == {**ARGS, "soundfont": None, "production": True}
     for t in m["tracks"]:
         secs = t["sections"]
         assert secs[0]["start"] == 0 and secs[-1]["end"] == ARGS["duration"]
@@ -81,7 +83,7 @@ def test_layout_and_manifest(dataset):
 def test_files_are_float32_stereo_44k(dataset):
     out, _ = dataset
     wavs = sorted(out.rglob("*.wav"))
-    assert len(wavs) == 21
+    assert len(wavs) == 25
     for p in wavs:
         info = sf.info(p)
         assert (info.samplerate, info.channels, info.subtype, info.frames) == (SAMPLERATE, 2, "FLOAT", N), p
@@ -118,8 +120,8 @@ def test_stems_follow_the_section_plan(dataset):
             for s, x in stems.items():
                 if sec["active"][s]:
                     assert np.abs(x[:, a:b]).max() > 1e-3, (t["name"], sec["name"], s)
-                else:
-                    fade = int(0.035 * SAMPLERATE)
+                else:  # a stem that stops fades over TAIL s (release and reverb tails), one that was off stays 0
+                    fade = int((TAIL + 0.005) * SAMPLERATE)
                     assert not np.any(x[:, a + fade:b]), (t["name"], sec["name"], s)
                     silent_sections += 1
     assert silent_sections >= 1
@@ -186,7 +188,7 @@ def test_cli_generates_and_reports(tmp_path, capsys):
     assert "1 train, 1 valid, 1 test, 1 unlabeled" in capsys.readouterr().out
     m = json.loads((out / "manifest.json").read_text())
     assert m["args"]["duration"] == 1.5 and m["args"]["seed"] == 5
-    assert len(list(out.rglob("*.wav"))) == 16
+    assert len(list(out.rglob("*.wav"))) == 20  # 3 x 5 + the unlabeled mixture and its 4 hidden stems
     # through the real entry point: already there, so it only confirms
     r = subprocess.run([sys.executable, "-m", "demucs_study", "generate-data", *argv],
                        capture_output=True, text=True, timeout=120)
@@ -208,14 +210,15 @@ def test_missing_or_bad_soundfont_is_a_clear_error(tmp_path):
 
 
 def test_custom_soundfont_path_is_used_and_recorded(tmp_path):
-    from demucs_study.data.synth.render import default_soundfont
+    from demucs_study.data.synth.render import small_soundfont
 
     copy = tmp_path / "my font.sf2"
-    copy.write_bytes(default_soundfont().read_bytes())
+    copy.write_bytes(small_soundfont().read_bytes())
     m = synth.generate_dataset(tmp_path / "z", soundfont=copy, seed=3, train=0, valid=1, test=0, unlabeled=0,
                                duration=6.0)
     assert m["args"]["soundfont"] == str(copy.resolve())
-    stems, _ = synth.render_song(3, 6.0, split="valid", index=0)
+    assert m["soundfont"]["tag"].startswith("my-font-") and m["soundfont"]["default"] is False
+    stems, _ = synth.render_song(3, 6.0, split="valid", index=0, soundfont=small_soundfont())
     np.testing.assert_array_equal(_read(tmp_path / "z" / m["tracks"][0]["path"] / "drums.wav"), stems[0])
 
 

@@ -14,6 +14,7 @@ from .errors import StudyError
 #: command -> ("module:function", one line of help).
 COMMANDS = {
     "generate-data": ("demucs_study.data.synth.cli:generate_data", "render the synthetic MUSDB-layout dataset"),
+    "real-music": ("demucs_study.data.cli:real_music", "gather installed Debian music packages into one folder"),
     "train": ("demucs_study.training.cli:train", "train an experiment from a params YAML (resumes if interrupted)"),
     "separate": ("demucs_study.separation.cli:separate", "separate audio files into drums, bass, other, vocals"),
     "evaluate": ("demucs_study.evaluation.cli:evaluate", "BSSEval v4 (SiSEC 2018) of separated tracks, one JSON each"),

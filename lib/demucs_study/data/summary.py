@@ -1,6 +1,8 @@
 """What a dataset holds: per-track durations and when each stem is active (for the data notebook)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from .. import SOURCES
@@ -83,3 +85,18 @@ def song_sections(root, track: str):
     if meta is None:
         return None, None
     return meta, pd.DataFrame(meta.get("sections", []))
+
+
+def generator_note(root) -> str:
+    """One Markdown line about the dataset at ``root``: the generator version, SoundFont, production
+    and where the hidden stems of the unlabeled songs are; or that it is not a synthetic set."""
+    from .synth.generate import read_manifest
+
+    manifest = read_manifest(root)
+    if manifest is None:
+        return "Not a synthetic set (no generator manifest): the real MUSDB18."
+    sfont = manifest.get("soundfont", {})
+    return (f"Generator version {manifest.get('version')}, SoundFont **{sfont.get('tag', '?')}** "
+            f"(`{Path(str(sfont.get('file', '?'))).name}`), production "
+            f"{'on' if manifest.get('production', False) else 'off'}; hidden stems of the unlabeled songs in "
+            f"`{manifest.get('hidden_truth', '-')}/`.")

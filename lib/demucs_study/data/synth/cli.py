@@ -27,7 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     for k, h in HELPS.items():
         p.add_argument(f"--{k}", type=int, default=DEFAULTS[k], help=f"number of {h}")
     p.add_argument("--duration", type=float, default=DEFAULTS["duration"], help="seconds per track")
-    p.add_argument("--soundfont", type=Path, default=None, help="a General MIDI .sf2 (default: TimGM6mb)")
+    p.add_argument("--soundfont", type=Path, default=None,
+                   help="a General MIDI .sf2 (default: FluidR3_GM if installed, else pretty_midi's TimGM6mb)")
+    p.add_argument("--dry", action="store_true", help="no effects, reverbs nor bus processing (production off)")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default 1, or the profile's)")
     return p
 
@@ -47,7 +49,8 @@ def generate_data(argv: list[str] | None = None) -> int:
 
     out = a.out if a.out is not None else data_dir() / "synth"
     m = ensure_dataset(out, seed=a.seed, train=a.train, valid=a.valid, test=a.test, unlabeled=a.unlabeled,
-                       duration=a.duration, soundfont=a.soundfont, jobs=a.jobs or 1, progress=progress)
+                       duration=a.duration, soundfont=a.soundfont, jobs=a.jobs or 1, progress=progress,
+                       production=not a.dry)
     counts = ", ".join(f"{len(v)} {k}" for k, v in m["splits"].items())
     print(f"synthetic dataset in {Path(out).expanduser().resolve()}: {counts} ({m['args']['duration']:g} s each)")
     return 0

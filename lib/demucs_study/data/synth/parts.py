@@ -1,7 +1,8 @@
 """Notes of each part of a planned song, as a ``pretty_midi.PrettyMIDI`` (one instrument per part).
 
 Each instrument is named ``"<stem>:<role>"`` (stem in drums/bass/other/vocals), carries its pan as
-MIDI CC 10 at time 0, and for sung parts pitch bends (vibrato, scoops into notes). Notes are only
+MIDI CC 10 at time 0, and for sung parts one note per legato phrase with pitch bends (portamento,
+vibrato, scoops) and expression (CC 11) dips between syllables (:mod:`.voice`). Notes are only
 written inside the sections where the part plays, so a stem is silent in its inactive sections.
 """
 from __future__ import annotations
@@ -24,7 +25,10 @@ GROOVES = {
     "fourfloor": (16, "x...x...x...x...", "....x.......x...", "..x...x...x...x."),
     "shuffle": (12, "x.....x..x..", "...x.....x..", "x.xx.xx.xx.x"),
     "electronic": (16, "x..x..x...x.....", "....x.......x...", "xxxxxxxxxxxxxxxx"),
+    "ballad": (16, "x.......x..x....", "....x.......x...", "x.x.x.x.x.x.x.x."),
 }
+#: Fill kinds at the end of a section (or, shorter, at the end of a 4-bar phrase inside one).
+FILLS = ("snare", "toms", "mixed", "roll", "unison", "accents")
 BASS_PATTERNS = {  # eighth-note slots: r root, f fifth, o octave, c third, a approach, - tie, . rest
     "root8": ["rrrrrrrr", "rrrrrrro"], "root4": ["r-r-r-r-", "r-r-r-rr"], "rootfifth": ["r-f-r-f-", "r-f-o-f-"],
     "syncop": ["r--r--r-", "r-.rr-.r", "r--r-.o-", "r-.r.-rf"], "walking": ["r-c-f-a-", "r-f-c-a-"],
@@ -72,6 +76,7 @@ class Notes:
         self.plan = plan
         self.items: list[tuple[int, float, float, int]] = []
         self.bends: list[tuple[float, int]] = []
+        self.ccs: list[tuple[float, int, int]] = []  # (time, controller, value)
 
     def add(self, pitch: int, start: float, end: float, vel: float) -> None:
         start = max(0.0, start)
@@ -86,6 +91,31 @@ def _section_vel(plan: SongPlan, i: int) -> float:
 
 
 # ---------------------------------------------------------------- drums
+def _fill(rng, out: "Notes", plan: SongPlan, b: int, start_beat: float, beats: int, base: float) -> None:
+    """A fill over the last ``beats`` beats of bar ``b``, louder towards the end."""
+    kind = str(rng.choice(FILLS, p=[0.22, 0.22, 0.22, 0.12, 0.12, 0.1]))
+    per_beat = 8 if kind == "roll" else (2 if kind in ("unison", "accents") else 4)
+    n = beats * per_beat
+    toms = TOMS if rng.random() < 0.7 else TOMS[::2]
+    for k in range(n):
+        t = plan.time(b, start_beat + k / per_beat)
+        vel = base - 15 + 25 * k / n + rng.normal(0, 4)
+        if kind == "snare" or kind == "roll":
+            out.add(SNARE, t, t + 0.1, vel - (10 if kind == "roll" and k % 2 else 0))
+        elif kind == "toms":
+            out.add(toms[min(len(toms) - 1, k * len(toms) // n)], t, t + 0.2, vel)
+        elif kind == "mixed":
+            key = SNARE if k % 2 == 0 else toms[min(len(toms) - 1, k * len(toms) // n)]
+            out.add(key, t, t + 0.15, vel)
+        elif kind == "unison":
+            out.add(KICK, t, t + 0.15, vel)
+            out.add(SNARE, t, t + 0.15, vel)
+        else:  # accents: kick + crash stabs
+            out.add(KICK, t, t + 0.15, vel + 5)
+            if k % 2 == 1:
+                out.add(CRASH2, t, t + 0.8, vel)
+
+
 def drums(rng, plan: SongPlan, part: Part) -> Notes:
     out = Notes(plan)
     steps, kick, snare, hat = GROOVES[part.style]
@@ -95,25 +125,32 @@ def drums(rng, plan: SongPlan, part: Part) -> Notes:
     chorus_cymbal = str(rng.choice(["chh", "ohh", "ride"]))
     intro_mode = str(rng.choice(["hats", "rim", "kick"]))
     perc = int(rng.choice([0, TAMB, SHAKER], p=[0.5, 0.25, 0.25]))
+    ghosts = part.style != "funk" and rng.random() < 0.35  # ghost notes on the snare between backbeats
+    open_hat_end = rng.random() < 0.4  # an open hat on the last off-beat of some bars
+    phrase_fills = rng.random() < 0.6  # short fills at the end of 4-bar phrases inside sections
     step_beats = 4.0 / steps
     secs = part.sections
+    after_fill = False
     for i in secs:
         sec = plan.sections[i]
         base = _section_vel(plan, i) + 10
-        fill_beats = int(rng.choice([1, 2])) if (i + 1 < len(plan.sections) and rng.random() < 0.55) else 0
-        crash = sec.energy >= 1 and (i > 0 and rng.random() < 0.85)
+        fill_beats = int(rng.choice([1, 2])) if (i + 1 < len(plan.sections) and rng.random() < 0.6) else 0
+        crash = sec.energy >= 1 and i > 0 and (after_fill or rng.random() < 0.8)
+        after_fill = False
         for bar in range(sec.bars):
             b = sec.start_bar + bar
             last = bar == sec.bars - 1
             fill_from = 4 - fill_beats if last and fill_beats else 4
+            if not last and phrase_fills and sec.energy >= 1 and bar % 4 == 3 and rng.random() < 0.5:
+                fill_from = 3
             if bar == 0 and crash:
                 t = plan.time(b)
-                out.add(int(rng.choice([CRASH, CRASH2])), t, t + 1.2, base + 10)
+                out.add(int(rng.choice([CRASH, CRASH2])), t, t + 1.2, base - 5)
             for s in range(steps):
                 beat = s * step_beats
                 if beat >= fill_from:
                     continue
-                t = plan.time(b, beat) + _jitter(rng, 0.003)
+                t = plan.time(b, beat)
                 accent = 8 if s % (steps // 4) == 0 else 0
                 if kick[s] == "x" and not (sec.energy == 0 and intro_mode == "hats" and s > 0):
                     out.add(KICK, t, t + 0.15, base + accent + rng.normal(0, 4))
@@ -126,24 +163,22 @@ def drums(rng, plan: SongPlan, part: Part) -> Notes:
                     elif sec.energy > 0:
                         out.add(CLAP if part.style in ("fourfloor", "electronic") else SNARE,
                                 t, t + 0.15, base + rng.normal(0, 4))
+                elif ghosts and sec.energy >= 1 and s % 2 == 1 and rng.random() < 0.25:
+                    out.add(SNARE, t, t + 0.08, 30 + rng.normal(0, 5))
                 if hat[s] == "x" and not (sec.energy == 0 and intro_mode == "kick"):
                     key = CHH
                     if sec.energy == 2 and chorus_cymbal == "ride":
                         key = RIDE
                     elif (sec.energy == 2 and chorus_cymbal == "ohh" and s % (steps // 4) == steps // 8) \
-                            or part.style == "fourfloor":
+                            or part.style == "fourfloor" \
+                            or (open_hat_end and s == steps - steps // 8 and bar % 2 == 1):
                         key = OHH
-                    out.add(key, t, t + (0.3 if key != CHH else 0.1), base - 25 + accent * 2 + rng.normal(0, 6))
+                    out.add(key, t, t + (0.3 if key != CHH else 0.1), base - 32 + accent * 2 + rng.normal(0, 6))
                 if perc and sec.energy == 2 and s % 2 == 1:
                     out.add(perc, t, t + 0.1, base - 35 + rng.normal(0, 5))
-            if fill_from < 4:  # a fill: 16th notes on snare and toms, louder towards the end
-                kind = str(rng.choice(["snare", "toms", "mixed"]))
-                n = fill_beats * 4
-                for k in range(n):
-                    t = plan.time(b, fill_from + k * 0.25) + _jitter(rng, 0.003)
-                    key = SNARE if kind == "snare" or (kind == "mixed" and k % 2 == 0) else \
-                        TOMS[min(len(TOMS) - 1, k * len(TOMS) // n)]
-                    out.add(key, t, t + 0.15, base - 15 + 25 * k / n + rng.normal(0, 4))
+            if fill_from < 4:
+                _fill(rng, out, plan, b, fill_from, 4 - fill_from, base)
+                after_fill = last
     return out
 
 
@@ -401,8 +436,7 @@ def vocals(rng, plan: SongPlan, part: Part) -> Notes:
     out = Notes(plan)
     lo, hi = (50, 69) if part.style == "low" else (57, 77)
     for p, s, e, v in melody(rng, plan, part.sections, lo, hi, density=1.0):
-        out.add(p, s + _jitter(rng, 0.006), e, v)
-    _vibrato(rng, out)
+        out.add(p, s, e, v)
     return out
 
 
@@ -430,35 +464,21 @@ def lead(rng, plan: SongPlan, part: Part, vox: Notes) -> Notes:
     return out
 
 
-def _vibrato(rng, notes: Notes) -> None:
-    """Pitch bends: a scoop into some notes and a delayed vibrato on long ones (bend range 2 semitones,
-    8192 units; sung vibrato is about 5-7 Hz and +-20-50 cents, Sundberg 1987)."""
-    rate = float(rng.uniform(4.8, 6.5))
-    depth = float(rng.uniform(15, 45))  # cents
-    unit = 8192 / 200.0  # bend units per cent
-    bends = []
-    for p, s, e, _ in notes.items:
-        if rng.random() < 0.2:
-            for k in range(6):
-                bends.append((s + k * 0.012, int(-60 * unit * (1 - k / 6))))
-        else:
-            bends.append((s, 0))
-        if e - s > 0.3:
-            t = s + 0.15
-            while t < e - 0.02:
-                ramp = min(1.0, (t - s - 0.15) / 0.25)
-                bends.append((t, int(unit * depth * ramp * np.sin(2 * np.pi * rate * (t - s - 0.15)))))
-                t += 0.01
-        bends.append((e, 0))
-    notes.bends = bends
+def build_midi(rng, plan: SongPlan, perf_rng=None):
+    """All parts of ``plan`` as a ``pretty_midi.PrettyMIDI``; instruments named ``"<stem>:<role>"``.
 
-
-def build_midi(rng, plan: SongPlan):
-    """All parts of ``plan`` as a ``pretty_midi.PrettyMIDI``; instruments named ``"<stem>:<role>"``."""
+    ``rng`` composes the notes; ``perf_rng`` (if given) performs them: humanised timing and velocity
+    (:mod:`.humanize`) and, for sung parts, the pitch contour and syllables (:mod:`.voice`). Without
+    it the notes stay on the grid and sung parts get a plain vibrato.
+    """
     import pretty_midi
+
+    from .humanize import draw_feel, humanize
+    from .voice import sing
 
     pm = pretty_midi.PrettyMIDI(initial_tempo=plan.tempo)
     made: dict[str, Notes] = {}
+    feel = draw_feel(perf_rng, plan) if perf_rng is not None else None
     order = sorted(plan.parts, key=lambda q: {"lead-vocal": 0, "harmony-vocal": 1}.get(q.role, 2))
     for part in order:
         r = part.role
@@ -474,12 +494,18 @@ def build_midi(rng, plan: SongPlan):
             n = lead(rng, plan, part, made["lead-vocal"])
         else:
             n = {"pad": pad, "comp": comp, "arp": arp, "riff": riff}[r](rng, plan, part)
+        if feel is not None and r != "harmony-vocal":  # the harmony follows the (humanised) lead
+            n.items = humanize(perf_rng, plan, part, n.items, feel)
+        if part.stem == "vocals":
+            sing(perf_rng, plan, part, n)
         made[r] = n
     for part in plan.parts:
         n = made[part.role]
         inst = pretty_midi.Instrument(program=part.program, is_drum=part.is_drum, name=f"{part.stem}:{part.role}")
         inst.control_changes.append(pretty_midi.ControlChange(10, int(round(64 + 63 * part.pan)), 0.0))
-        for p, s, e, v in _monophonic_keys(n.items):
+        for t, number, value in n.ccs:
+            inst.control_changes.append(pretty_midi.ControlChange(int(number), int(value), float(t)))
+        for p, s, e, v in _monophonic_keys(n.items) if part.stem != "vocals" else sorted(n.items, key=lambda q: (q[1], q[0])):
             inst.notes.append(pretty_midi.Note(velocity=v, pitch=p, start=s, end=e))
         for t, b in n.bends:
             inst.pitch_bends.append(pretty_midi.PitchBend(min(8191, max(-8192, int(b))), float(t)))

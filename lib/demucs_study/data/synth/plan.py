@@ -38,10 +38,18 @@ ACTIVE_P = {
     "outro": {"drums": 0.5, "bass": 0.6, "other": 0.95, "vocals": 0.25},
 }
 
-DRUM_STYLES = {  # style -> kits (bank 128 presets) it may use
-    "rock": (0, 8, 16), "pop": (0, 8, 24), "funk": (0, 8, 32), "halftime": (0, 16, 24),
-    "fourfloor": (24, 25, 0), "shuffle": (0, 32, 40), "electronic": (24, 25),
+DRUM_STYLES = {  # style -> kits (bank 128 presets) it may use; a kit the SoundFont lacks falls back to 0
+    # FluidR3_GM: 0-7 Standard, 8-15 Room, 16-19 Power, 24 Electronic, 25 TR-808, 32-36 Jazz, 40-42 Brush,
+    # 48 Orchestra; TimGM6mb has 0, 8, 16, 24, 25, 32, 40, 48.
+    "rock": (0, 1, 8, 9, 16, 17, 18), "pop": (0, 2, 3, 8, 10, 24), "funk": (0, 4, 8, 11, 32, 33),
+    "halftime": (0, 5, 16, 19, 24, 25), "fourfloor": (24, 25, 0, 6), "shuffle": (0, 32, 34, 40, 41),
+    "electronic": (24, 25, 7), "ballad": (8, 12, 40, 42, 32),
 }
+#: Kit pieces panned together (GM keys): a drum kit is spread across the stereo field as its
+#: overhead microphones hear it, the hats on one side, the ride and floor toms on the other.
+DRUM_GROUPS = {"center": (35, 36, 37, 38, 39, 40), "hats": (42, 44, 46), "ride": (51, 53, 59, 57),
+               "crash": (49, 52, 55), "low_toms": (41, 43, 45), "high_toms": (47, 48, 50),
+               "perc": (54, 69, 70, 75, 82)}
 BASS_PROGRAMS = (32, 33, 33, 34, 35, 36, 37, 38, 39)
 BASS_STYLES = ("root8", "root4", "rootfifth", "syncop", "walking", "octave")
 #: "other" parts: role -> candidate GM programs (several instrument families per role).
@@ -90,6 +98,9 @@ class Part:
     style: str = ""
     sections: list = field(default_factory=list)   # indices of the sections it plays in
     level_db: float = 0.0  # level within its stem, relative to the stem's other parts
+    tuning: float = 0.0    # semitones (drum kits are tuned per song)
+    key_pans: dict = field(default_factory=dict)  # drums: pan of each kit piece group (see DRUM_GROUPS)
+    bend_range: float = 2.0  # pitch-bend range in semitones (sung parts glide over a wider range)
 
 
 @dataclass
@@ -222,8 +233,16 @@ def _pick(rng: np.random.Generator, options) -> int:
 def _parts(rng: np.random.Generator, sections: list[Section], drum_style: str) -> list[Part]:
     n = len(sections)
     on = {s: [i for i in range(n) if sections[i].active[s]] for s in SOURCES}
+    kit_tuning = float(np.round(rng.normal(0, 0.8), 2)) if rng.random() < 0.6 else 0.0
+    side = float(rng.choice([-1.0, 1.0]))  # drummer's or audience's perspective
+    spread = float(rng.uniform(0.5, 1.0))  # how wide the overheads are
+    r2 = lambda v: float(np.round(v, 3))  # noqa: E731
+    key_pans = {"center": 0.0, "hats": r2(-side * spread * 0.8), "ride": r2(side * spread * 0.75),
+                "crash": r2(-side * spread * 0.6), "low_toms": r2(side * spread * 0.85),
+                "high_toms": r2(-side * spread * 0.6), "perc": r2(side * spread)}
     parts = [
-        Part("drums", "drums", _pick(rng, DRUM_STYLES[drum_style]), True, 0.0, drum_style, on["drums"]),
+        Part("drums", "drums", _pick(rng, DRUM_STYLES[drum_style]), True, 0.0, drum_style, on["drums"],
+             tuning=kit_tuning, key_pans=key_pans),
         Part("bass", "bass", _pick(rng, BASS_PROGRAMS), False, float(rng.uniform(-0.1, 0.1)),
              str(rng.choice(BASS_STYLES)), on["bass"]),
     ]
@@ -234,7 +253,7 @@ def _parts(rng: np.random.Generator, sections: list[Section], drum_style: str) -
     chosen = [str(r) for r in rng.choice(roles, size=k, replace=False, p=p / p.sum())]
     if chosen == ["lead"]:
         chosen = [str(rng.choice(["pad", "comp", "arp"])), "lead"]
-    pans = rng.permutation(np.linspace(-0.7, 0.7, len(chosen))) + rng.uniform(-0.15, 0.15, len(chosen))
+    pans = rng.permutation(np.linspace(-0.8, 0.8, len(chosen))) + rng.uniform(-0.15, 0.15, len(chosen))
     others = []
     for role, pan in zip(chosen, pans):
         prob = {"pad": 0.7, "comp": 0.8, "arp": 0.6, "lead": 0.5, "riff": 0.6}[role]
@@ -252,12 +271,12 @@ def _parts(rng: np.random.Generator, sections: list[Section], drum_style: str) -
     probs = np.array(list(VOCAL_PROGRAMS.values()))
     lead = int(rng.choice(programs, p=probs))
     parts.append(Part("vocals", "lead-vocal", lead, False, float(rng.normal(0, 0.08)),
-                      str(rng.choice(["low", "high"])), on["vocals"]))
+                      str(rng.choice(["low", "high"])), on["vocals"], bend_range=12.0))
     harm = [i for i in on["vocals"] if sections[i].name == "chorus" and rng.random() < 0.4]
     if harm:
         parts.append(Part("vocals", "harmony-vocal", int(rng.choice(programs, p=probs)), False,
                           float(rng.choice([-1, 1]) * rng.uniform(0.2, 0.5)), "", harm,
-                          float(np.round(rng.normal(PART_LEVEL_DB["harmony-vocal"], 1.5), 2))))
+                          float(np.round(rng.normal(PART_LEVEL_DB["harmony-vocal"], 1.5), 2)), bend_range=12.0))
     return parts
 
 
@@ -288,7 +307,9 @@ def plan_song(rng: np.random.Generator, duration: float) -> SongPlan:
     chords = _chords(rng, sections, key, mode, time_of)
     drum_style = str(rng.choice(list(DRUM_STYLES)))
     parts = _parts(rng, sections, drum_style)
-    gain = {"drums": rng.normal(0, 2), "bass": rng.normal(-1, 2), "other": rng.normal(0, 2),
-            "vocals": rng.normal(1, 2.5)}
+    # Stem loudness (LU, K-weighted over the stem's active sections) relative to the others: vocals on
+    # top, drums close, bass and the other parts lower (the ranges are discussed in docs/synthetic-data.md).
+    gain = {"drums": rng.normal(0, 1.5), "bass": rng.normal(-2.0, 1.5), "other": rng.normal(-1.0, 1.5),
+            "vocals": rng.normal(1.0, 1.5)}
     return SongPlan(duration, tempo, key, mode, offset, sections, chords, parts,
                     {s: float(np.round(g, 2)) for s, g in gain.items()}, drum_style)
