@@ -96,11 +96,14 @@ def correlations(references: np.ndarray, systems: Sequence[np.ndarray], filters_
 
 
 def symmetric_lags(rr: np.ndarray) -> np.ndarray:
-    """The lags museval places in G: its ``G`` is exactly symmetric because it computes each pair
-    of channels once, ``q <= p`` in (source, channel) order, and writes the transposed block for
-    ``p < q`` (for ``p == q`` the transposed block is the one that stays). Same here, so that G is
-    exactly symmetric as museval's is: ``out[p, q] = rr[p, q]`` for ``p > q``, the time-reversed
-    ``rr[q, p]`` for ``p < q`` and the time-reversed ``rr[p, p]`` on the diagonal."""
+    """The lags in the orientation museval places them in G.
+
+    museval computes each pair of channels once, ``q <= p`` in (source, channel) order, writes
+    that Toeplitz block at ``(p, q)`` and its transpose at ``(q, p)``; for ``p == q`` the
+    transposed block is the one that stays. So its off-diagonal blocks are exact transposes of
+    each other (and its diagonal blocks symmetric only up to rounding). Same here:
+    ``out[p, q] = rr[p, q]`` for ``p > q``, the time-reversed ``rr[q, p]`` for ``p < q`` and the
+    time-reversed ``rr[p, p]`` on the diagonal."""
     out = rr.copy()
     npair = rr.shape[0]
     for p in range(npair):

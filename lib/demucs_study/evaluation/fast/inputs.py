@@ -79,15 +79,16 @@ def validate(references: np.ndarray, estimates: np.ndarray, track: str | None = 
         warnings.warn(f"{p}reference_sources or estimated_sources is empty, should be of size "
                       f"(nsrc, nsample, nchan); sdr, isr, sir and sar will be empty arrays", stacklevel=3)
         return False
-    for role, arr, fix in (("reference", references,
-                            "BSSEval is undefined when a reference is silent; leave the stem or the track out"),
-                           ("estimate", estimates,
-                            "a silent estimate makes the projection underdetermined; score it another way")):
+    for group, role, arr, fix in (
+            ("reference", "reference", references,
+             "BSSEval is undefined when a reference is silent; leave the stem or the track out"),
+            ("estimated", "estimate", estimates,
+             "a silent estimate leaves the projection underdetermined; score that stem another way")):
         silent = silent_sources(arr)
         if silent.any():
             j = int(np.argmax(silent))
             raise ValueError(
-                f"{p}All the {role} sources should be non-silent (not all-zeros), but the {role} of "
+                f"{p}All the {group} sources should be non-silent (not all-zeros), but the {role} of "
                 f"{stem_name(names, j)} is all 0s (its channels sum to 0 at every sample); {fix}")
     if references.shape[0] > MAX_SOURCES:
         raise ValueError(f"{p}{references.shape[0]} sources is more than MAX_SOURCES = {MAX_SOURCES}")
