@@ -22,6 +22,7 @@ import museval
 import museval.metrics as mm
 import numpy as np
 import pytest
+import scipy.fft
 from scipy.signal import butter, lfilter, sosfiltfilt
 
 from demucs_study import SOURCES
@@ -31,6 +32,7 @@ from demucs_study.evaluation.bsseval import evaluate_track, max_deviation, track
 from demucs_study.evaluation.fast import (ILL_CONDITIONED, evaluate, evaluate_systems, frames,
                                           reference_conditioning)
 from demucs_study.evaluation.fast.correlations import correlations, cross_matrix, gram_matrix
+from demucs_study.evaluation.fast.segments import Segmentation, segmentation
 from demucs_study.evaluation.fast.filters import EPS, solve_like_museval
 from test_evaluate import synthetic_track
 
@@ -113,10 +115,15 @@ def direct_correlations(refs: np.ndarray, ests: np.ndarray, filters_len: int):
     return rr, re
 
 
-@pytest.mark.parametrize("fft_len", [4 * 63, 1000, 16384])  # several blocks with a partial one, or one block
-def test_block_correlations_are_the_definitions(fft_len):
+def segments_of(nsamples: int, width: int, filters_len: int) -> Segmentation:
+    starts = np.arange(-(-nsamples // width)) * width
+    return Segmentation(starts, width, scipy.fft.next_fast_len(width + filters_len - 1, real=True), False)
+
+
+@pytest.mark.parametrize("width", [63, 100, 1000, 5000])  # L - 1, several segments and a partial one, one segment
+def test_segment_and_seam_correlations_are_the_definitions(width):
     refs, ests = broadband(2, 0.4, 2, seed=3)  # 3200 samples
-    rr, re = correlations(refs, [ests, 2 * ests], filters_len=64, fft_len=fft_len)
+    rr, re, _ = correlations(refs, [ests, 2 * ests], segments_of(refs.shape[1], width, 64), filters_len=64)
     rr_d, re_d = direct_correlations(refs, ests, 64)
     scale = np.abs(rr_d).max()
     np.testing.assert_allclose(rr, rr_d, rtol=0, atol=1e-13 * scale)
@@ -133,7 +140,7 @@ def test_gram_matrix_is_museval_g_with_its_exact_block_transposes(small_stereo):
     refs, _ = small_stereo
     g6, _ = mm._compute_reference_correlations(refs, 512)
     theirs = mm._reshape_G(g6)
-    rr, _ = correlations(refs, [], 512)
+    rr, _, _ = correlations(refs, [], segments_of(refs.shape[1], 1000, 512), 512)
     ours = gram_matrix(rr, 512)
     assert ours.shape == theirs.shape == (2048, 2048)
     block = lambda g, p, q: g[p * 512:(p + 1) * 512, q * 512:(q + 1) * 512]
@@ -147,7 +154,7 @@ def test_gram_matrix_is_museval_g_with_its_exact_block_transposes(small_stereo):
 def test_filters_are_museval_filters(small_stereo):
     refs, ests = small_stereo
     g6, sf = mm._compute_reference_correlations(refs, 512)
-    rr, re = correlations(refs, [ests], 512)
+    rr, re, _ = correlations(refs, [ests], segments_of(refs.shape[1], 1500, 512), 512)
     g = gram_matrix(rr, 512)
     g[np.diag_indices_from(g)] += EPS
     d = cross_matrix(re)

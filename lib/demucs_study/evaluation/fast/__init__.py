@@ -8,12 +8,12 @@ with ``framewise_filters=False``). Same inputs, same checks, same frames, same l
 (``np.linalg.solve`` on ``G + eps I`` with museval's ``lstsq`` fallback), same NaN and inf rules;
 different arithmetic where museval wastes work:
 
-* correlations of whole tracks by block-accumulated cross-spectra instead of one length-2^24 FFT
-  per pair of channels (:mod:`.correlations`);
+* correlations of whole tracks from the spectra of the frames and the seams between them instead
+  of one length-2^24 FFT per pair of channels (:mod:`.segments`, :mod:`.correlations`);
 * G factorised once for all estimates (and all systems) instead of once per estimate
   (:mod:`.filters`);
 * frames transformed once, projections as batched matrix products, energies by Parseval instead
-  of 20 small convolutions per frame and estimate (:mod:`.frames`);
+  of 20 small convolutions per frame and estimate (:mod:`.metrics`);
 * SDR straight from the samples: in the images decomposition it does not depend on the filters.
 
 Results agree with museval to rounding (1e-12 dB measured) where museval's own result is
@@ -23,9 +23,9 @@ stems such as MUSDB18's AAC, dual-mono stems), museval's ISR, SIR and SAR change
 :class:`Conditioning` flags such tracks. SDR, the number the paper's tables report, is exact on
 every track.
 """
-from .api import FILTERS_LEN, Scores, distortion_filters, evaluate, evaluate_systems, reference_conditioning
+from .api import FILTERS_LEN, Scores, evaluate, evaluate_systems, reference_conditioning
 from .filters import ILL_CONDITIONED, Conditioning
 from .inputs import frames
 
-__all__ = ["FILTERS_LEN", "ILL_CONDITIONED", "Conditioning", "Scores", "distortion_filters", "evaluate",
-           "evaluate_systems", "frames", "reference_conditioning"]
+__all__ = ["FILTERS_LEN", "ILL_CONDITIONED", "Conditioning", "Scores", "evaluate", "evaluate_systems", "frames",
+           "reference_conditioning"]

@@ -9,11 +9,15 @@ import numpy as np
 from .correlations import correlations, cross_matrix, gram_matrix
 from .filters import (EPS, ILL_CONDITIONED, PROBES, Conditioning, condition_estimate, probe_vectors,
                       solve_like_museval)
-from .frames import frame_metrics
 from .inputs import frames, prepare
+from .metrics import filtered_metrics, sdr_stage
+from .segments import Segmentation, segmentation
 
 #: museval's ``filters_len``: distortion filters of 512 taps.
 FILTERS_LEN = 512
+#: Largest size of the frames' spectra kept from the correlation pass for the projections (else
+#: they are computed again): 30 s of 4 stereo stems and one system take about 180 MB.
+KEEP_BYTES = 512 << 20
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,7 @@ def evaluate_systems(references, systems: Sequence, win=1 * 44100, hop=1 * 44100
     """BSSEval v4 of several systems' estimates against one set of references, in one pass.
 
     The reference side (their correlations, the 4096 x 4096 correlation matrix G and its LU
-    factorisation, the frame transforms of the references) is computed once; each system adds its
+    factorisation, the spectra of the reference frames) is computed once; each system adds its
     own correlations, right-hand sides and projections. The result for each system equals
     :func:`evaluate` on that system alone (up to rounding: 1e-12 dB on well-conditioned tracks).
 
@@ -100,12 +104,22 @@ def evaluate_systems(references, systems: Sequence, win=1 * 44100, hop=1 * 44100
         empty = np.array([])
         return [Scores(empty, empty, empty, empty, None) for _ in systems]
     starts, stops = frames(ref.shape[1], win, hop)
+    stage = sdr_stage(ref, ests, starts, stops)
     if sdr_only:
-        metrics = frame_metrics(ref, ests, starts, stops, None, None, workers)
-        return [Scores(*m, conditioning=None) for m in metrics]
-    filters_all, filters_own, conditioning = distortion_filters(ref, ests, FILTERS_LEN, workers)
-    metrics = frame_metrics(ref, ests, starts, stops, filters_all, filters_own, workers)
-    return [Scores(*m, conditioning=conditioning) for m in metrics]
+        nan = np.full(stage.sdr.shape[1:], np.nan)
+        return [Scores(sdr, nan, nan.copy(), nan.copy(), None) for sdr in stage.sdr]
+    plan = segmentation(ref.shape[1], starts, stops, FILTERS_LEN)
+    keep = len(starts) if plan.frames_are_segments and _kept_bytes(plan, ref, len(ests)) <= KEEP_BYTES else 0
+    rr, re, kept = correlations(ref, ests, plan, FILTERS_LEN, keep, workers)
+    filters_all, filters_own, conditioning = filters_from_lags(rr, re, ref.shape[0], ref.shape[2], len(ests))
+    del rr, re
+    filtered = filtered_metrics(ref, ests, starts, stops, filters_all, filters_own, stage, kept, workers)
+    return [Scores(stage.sdr[k], *filtered[k], conditioning=conditioning) for k in range(len(ests))]
+
+
+def _kept_bytes(plan: Segmentation, references: np.ndarray, nsys: int) -> int:
+    nsrc, _, nchan = references.shape
+    return 16 * (plan.fft_len // 2 + 1) * len(plan.starts) * nsrc * nchan * (1 + nsys)
 
 
 def _system_track(track: str | None, k: int, nsys: int) -> str | None:
@@ -114,19 +128,20 @@ def _system_track(track: str | None, k: int, nsys: int) -> str | None:
     return f"{track} (system {k})" if track is not None else f"system {k}"
 
 
-def distortion_filters(references: np.ndarray, systems: Sequence[np.ndarray], filters_len: int = FILTERS_LEN,
-                       workers: int | None = None) -> tuple[np.ndarray, np.ndarray, Conditioning]:
+def filters_from_lags(rr: np.ndarray, re: np.ndarray, nsrc: int, nchan: int, nsys: int
+                      ) -> tuple[np.ndarray, np.ndarray, Conditioning]:
     """museval's filters ``C`` and ``Cj`` for every estimate of every system, from one solve.
+
+    Args:
+        rr, re: the correlations (:func:`.correlations.correlations`).
+        nsrc, nchan, nsys: sources, channels, systems.
 
     Returns:
         ``filters_all`` ``(K, P, L, P)``, ``filters_own`` ``(K, nsrc, nchan, L, nchan)`` (see
-        :func:`.frames.frame_metrics`) and the track's :class:`Conditioning`.
+        :func:`.metrics.filtered_metrics`) and the track's :class:`Conditioning`.
     """
-    nsrc, _, nchan = references.shape
-    npair, nsys = nsrc * nchan, len(systems)
-    rr, re = correlations(references, systems, filters_len, workers=workers)
+    npair, filters_len = nsrc * nchan, rr.shape[-1] // 2 + 1
     g = gram_matrix(rr, filters_len)
-    del rr
     d = cross_matrix(re)                                   # (P L, K P), columns (system, source, channel)
     diagonal = g.diagonal().copy()
     g[np.diag_indices_from(g)] += EPS                      # museval: G + eps * np.eye(...)
@@ -155,7 +170,9 @@ def reference_conditioning(references, filters_len: int = FILTERS_LEN, workers: 
     Costs the correlations of the references and one LU of G (about 1.3 s for 4 stereo stems).
     """
     ref = np.atleast_3d(np.asarray(references))
-    rr, _ = correlations(ref, [], filters_len, workers=workers)
+    n = ref.shape[1]
+    plan = segmentation(n, np.zeros(1, np.int64), np.full(1, n), filters_len)
+    rr, _, _ = correlations(ref, [], plan, filters_len, workers=workers)
     g = gram_matrix(rr, filters_len)
     diagonal = g.diagonal().copy()
     g[np.diag_indices_from(g)] += EPS

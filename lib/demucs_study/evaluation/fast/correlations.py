@@ -1,17 +1,23 @@
-"""The correlations behind BSSEval's distortion filters, by block-accumulated cross-spectra.
+"""The correlations behind BSSEval's distortion filters, from segment spectra and seams.
 
 museval (``metrics._compute_reference_correlations`` and ``_compute_projection_filters``) takes
 full-length FFTs of the zero-padded signals (``n_fft = 2**ceil(log2(N + L - 1))``, 2^24 for a
-4-minute track) and one full-length inverse FFT per pair of channels, but keeps only 2L - 1 lags.
-Here the same linear correlations are summed block by block: the "anchor" signal is cut into
-disjoint blocks of B samples, the other signal is read over the block widened by L - 1 samples
-on each side, both are transformed at M = B + 2(L - 1) points (no circular wrap-around reaches
-the lags |k| < L), the cross-spectra of all blocks are summed per frequency (a batched matrix
-product over the blocks) and one inverse FFT of length M gives the lags. The sums are exact
-linear correlations; they differ from museval's by rounding only (relative 1e-16).
+4-minute track) and one full-length inverse FFT per pair of channels, of which it keeps 2L - 1
+lags. The same linear correlations, for lags ``|k| < L``, are a sum of
+
+* *within-segment* terms: the track is cut into segments of at least L - 1 samples
+  (:mod:`.segments`); each is zero-padded to M >= width + L - 1 points, so its circular
+  correlations are linear for those lags, and the cross-spectra of all segments are summed per
+  frequency (a batched matrix product over segments);
+* *seam* terms: the pairs of samples less than L apart that straddle a boundary T. They involve
+  only ``l = x[T - L + 1 : T]`` and ``r = x[T : T + L - 1]``; their cross-spectrum is
+  ``R_p conj(L_q) + L_p conj(R_q)`` at 3(L - 1) points, summed over all boundaries.
+
+One inverse FFT per sum gives the lags. These are exact linear correlations; they differ from
+museval's by rounding only (relative 1e-16).
 
 Conventions (x_p: channel c of reference source j, flattened as p = j * nchan + c; s_e the same
-for an estimate):
+for an estimate of a system, e = (system, source, channel)):
 
 * ``rr[p, q, m] = sum_n x_p[n + k] x_q[n]`` with ``k = m - (L - 1)``, ``m = 0 .. 2L - 2``;
 * ``re[p, e, a] = sum_n x_p[n - a] s_e[n]``, ``a = 0 .. L - 1``.
@@ -27,72 +33,111 @@ from typing import Sequence
 import numpy as np
 import scipy.fft
 
-#: FFT length of the correlation blocks; the anchor blocks hold M - 2(L - 1) samples.
-BLOCK_FFT = 16384
-#: Blocks transformed together (bounds the memory: about 1 MB per block and channel).
-BLOCKS_PER_CHUNK = 16
+from .segments import Segmentation, gather, gather_systems, spectra
+
+#: Boundaries (seams) transformed together.
+SEAMS_PER_CHUNK = 64
 
 
-def _fill_time_major(buf: np.ndarray, sources: np.ndarray, start: int) -> None:
-    """``buf[i, j * nchan + c] = sources[j, start + i, c]`` as float64, zero outside the signal."""
-    n = buf.shape[0]
-    nsrc, nsamples, nchan = sources.shape
-    lo, hi = max(start, 0), min(start + n, nsamples)
-    if hi <= lo:
-        buf[:] = 0
-        return
-    buf[:lo - start] = 0
-    buf[hi - start:] = 0
-    for j in range(nsrc):
-        buf[lo - start:hi - start, j * nchan:(j + 1) * nchan] = sources[j, lo:hi]
+class CrossSpectra:
+    """Running sums ``sum conj(A_p) B_q`` over segments, per frequency, and their lags."""
+
+    def __init__(self, npair: int, nest: int, fft_len: int):
+        nfreq = fft_len // 2 + 1
+        self.fft_len = fft_len
+        self.refs = np.zeros((nfreq, npair, npair), dtype=np.complex128)
+        self.ests = np.zeros((nfreq, npair, nest), dtype=np.complex128)
+
+    def add(self, lead: np.ndarray, refs: np.ndarray, ests: np.ndarray) -> None:
+        """Add segments: spectra ``(F, channels, nseg)`` of the references in the leading role
+        (the x_p above), and of the references and the estimates in the other role."""
+        lead_c = lead.conj()
+        self.refs += lead_c @ refs.transpose(0, 2, 1)
+        self.ests += lead_c @ ests.transpose(0, 2, 1)
+
+    def lags(self, filters_len: int) -> tuple[np.ndarray, np.ndarray]:
+        """``rr`` ``(P, P, 2L - 1)`` and ``re`` ``(P, K P, L)`` (module docstring)."""
+        lag = filters_len - 1
+        # sum conj(A) B is the conjugate of the cross-spectrum whose inverse FFT is the correlation;
+        # the circular lag k sits at index k mod M
+        rr = scipy.fft.irfft(self.refs.conj(), n=self.fft_len, axis=0)
+        rr = np.concatenate([rr[self.fft_len - lag:], rr[:lag + 1]])
+        re = scipy.fft.irfft(self.ests.conj(), n=self.fft_len, axis=0)
+        re = np.concatenate([re[:1], re[self.fft_len - 1:self.fft_len - lag - 1:-1]])
+        return np.ascontiguousarray(rr.transpose(1, 2, 0)), np.ascontiguousarray(re.transpose(1, 2, 0))
 
 
-def correlations(references: np.ndarray, systems: Sequence[np.ndarray], filters_len: int = 512,
-                 fft_len: int = BLOCK_FFT, workers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def seam_lags(references: np.ndarray, systems: Sequence[np.ndarray], boundaries: np.ndarray,
+              filters_len: int, workers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The lags contributed by pairs of samples that straddle one of ``boundaries``."""
+    nsrc, _, nchan = references.shape
+    npair = nsrc * nchan
+    lag = filters_len - 1
+    fft_len = scipy.fft.next_fast_len(3 * lag, real=True)
+    sums = CrossSpectra(npair, npair * len(systems), fft_len)
+    for c0 in range(0, len(boundaries), SEAMS_PER_CHUNK):
+        first = boundaries[c0:c0 + SEAMS_PER_CHUNK] - lag
+        right_x = gather(references, first, 2 * lag)               # (seams, P, 2 lag)
+        right_s = gather_systems(systems, first, 2 * lag, npair)
+        left_x, left_s = right_x.copy(), right_s.copy()
+        left_x[..., lag:] = 0
+        left_s[..., lag:] = 0
+        right_x[..., :lag] = 0
+        right_s[..., :lag] = 0
+        lx, rx, ls, rs = (scipy.fft.rfft(a, n=fft_len, axis=-1, workers=workers).transpose(2, 1, 0)
+                          for a in (left_x, right_x, left_s, right_s))
+        # x_p right of the boundary with x_q / s_e left of it (k > 0), and the other way round
+        sums.add(np.concatenate([rx, lx], axis=2), np.concatenate([lx, rx], axis=2),
+                 np.concatenate([ls, rs], axis=2))
+    return sums.lags(filters_len)
+
+
+def correlations(references: np.ndarray, systems: Sequence[np.ndarray], plan: Segmentation,
+                 filters_len: int = 512, keep: int = 0, workers: int | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
     """Reference-reference and reference-estimate correlations of whole tracks.
 
     Args:
-        references: ``(nsrc, nsamples, nchan)``, any real dtype (cast to float64 block by block).
+        references: ``(nsrc, nsamples, nchan)``, any real dtype (cast to float64 segment by segment).
         systems: estimate arrays of the same shape; their channels are stacked in this order.
+        plan: the segments (:func:`.segments.segmentation`).
         filters_len: L, the number of filter taps (museval: 512).
-        fft_len: block FFT length M (at least 4(L - 1)).
+        keep: return the spectra of the first ``keep`` segments (the metric frames, when they
+            are the segments), for :mod:`.metrics` to reuse; 0: keep nothing.
         workers: threads for ``scipy.fft`` (None: one).
 
     Returns:
-        ``rr`` of shape ``(P, P, 2L - 1)`` and ``re`` of shape ``(P, K * P, L)``, float64, with
-        P = nsrc * nchan and K = len(systems) (see the module docstring for the definitions).
+        ``rr`` ``(P, P, 2L - 1)``, ``re`` ``(P, K * P, L)`` (module docstring) and, if ``keep``,
+        the kept spectra ``(F, P, keep)`` and ``(F, K * P, keep)``.
     """
     nsrc, nsamples, nchan = references.shape
-    lag = filters_len - 1
     npair, nest = nsrc * nchan, nsrc * nchan * len(systems)
-    if fft_len < 4 * lag:
-        raise ValueError(f"fft_len {fft_len} is too short for {filters_len} filter taps")
-    block = fft_len - 2 * lag
-    nblocks = -(-nsamples // block)
-    acc_rr = np.zeros((fft_len // 2 + 1, npair, npair), dtype=np.complex128)
-    acc_re = np.zeros((fft_len // 2 + 1, npair, nest), dtype=np.complex128)
-    for b0 in range(0, nblocks, BLOCKS_PER_CHUNK):
-        nb = min(BLOCKS_PER_CHUNK, nblocks - b0)
-        start = b0 * block
-        wide = np.empty((nb * block + 2 * lag, npair))
-        _fill_time_major(wide, references, start - lag)
-        ests = np.empty((nb * block, nest))
-        for k, est in enumerate(systems):
-            _fill_time_major(ests[:, k * npair:(k + 1) * npair], est, start)
-        # (time, block, channel) views: each block widened by `lag` on both sides, and the anchors
-        widened = np.lib.stride_tricks.as_strided(
-            wide, shape=(block + 2 * lag, nb, npair), strides=(wide.strides[0], block * wide.strides[0], wide.strides[1]),
-            writeable=False)
-        anchors = wide[lag:lag + nb * block].reshape(nb, block, npair).transpose(1, 0, 2)
-        spec_w = scipy.fft.rfft(widened, n=fft_len, axis=0, workers=workers).conj()   # (F, nb, P)
-        spec_w = spec_w.transpose(0, 2, 1)                                             # (F, P, nb)
-        acc_rr += np.matmul(spec_w, scipy.fft.rfft(anchors, n=fft_len, axis=0, workers=workers))
-        acc_re += np.matmul(spec_w, scipy.fft.rfft(ests.reshape(nb, block, nest).transpose(1, 0, 2),
-                                                   n=fft_len, axis=0, workers=workers))
-    # sum_b conj(W_b) A_b is the conjugate of the cross-spectrum whose inverse FFT is the correlation
-    rr = scipy.fft.irfft(acc_rr.conj(), n=fft_len, axis=0, workers=workers)[:2 * lag + 1]
-    re = scipy.fft.irfft(acc_re.conj(), n=fft_len, axis=0, workers=workers)[lag::-1]
-    return np.ascontiguousarray(rr.transpose(1, 2, 0)), np.ascontiguousarray(re.transpose(1, 2, 0))
+    sums = CrossSpectra(npair, nest, plan.fft_len)
+    batch = _segments_per_batch(plan, npair + nest)
+    kept = None
+    if keep:
+        nfreq = plan.fft_len // 2 + 1
+        kept = (np.empty((nfreq, npair, keep), np.complex128), np.empty((nfreq, nest, keep), np.complex128))
+    for b0 in range(0, len(plan.starts), batch):
+        starts = plan.starts[b0:b0 + batch]
+        into = (kept[0][:, :, b0:b0 + batch], kept[1][:, :, b0:b0 + batch]) if b0 + len(starts) <= keep else None
+        spec_x, spec_s = spectra(references, systems, starts, plan.width, plan.fft_len, workers, into)
+        sums.add(spec_x, spec_x, spec_s)
+        if into is None and b0 < keep:  # the batch that also holds the trailing partial segment
+            kept[0][:, :, b0:keep] = spec_x[:, :, :keep - b0]
+            kept[1][:, :, b0:keep] = spec_s[:, :, :keep - b0]
+    rr, re = sums.lags(filters_len)
+    if len(plan.starts) > 1:
+        seam_rr, seam_re = seam_lags(references, systems, plan.starts[1:], filters_len, workers)
+        rr += seam_rr
+        re += seam_re
+    return rr, re, kept
+
+
+def _segments_per_batch(plan: Segmentation, channels: int, budget: int = 128 << 20) -> int:
+    """Segments per batch so that their samples and spectra take about ``budget`` bytes."""
+    per_segment = channels * (8 * plan.width + 16 * (plan.fft_len // 2 + 1)) * 2
+    return int(max(1, budget // per_segment))
 
 
 def symmetric_lags(rr: np.ndarray) -> np.ndarray:

@@ -38,7 +38,7 @@ ILL_CONDITIONED = 1e8
 #: Random probe vectors solved along with the filters, for the conditioning estimate.
 PROBES = 4
 #: Block power steps for the largest eigenvalue of G (an order of magnitude is all the flag needs).
-POWER_STEPS = 3
+POWER_STEPS = 2
 
 
 @dataclass(frozen=True)
