@@ -31,7 +31,7 @@ from demucs_study.evaluation import bsseval
 from demucs_study.evaluation.bsseval import evaluate_track, max_deviation, track_json
 from demucs_study.evaluation.fast import (ILL_CONDITIONED, evaluate, evaluate_systems, frames,
                                           reference_conditioning)
-from demucs_study.evaluation.fast.correlations import correlations, cross_matrix, gram_matrix
+from demucs_study.evaluation.fast.correlations import GramOperator, correlations, cross_matrix, gram_matrix
 from demucs_study.evaluation.fast.segments import Segmentation, segmentation
 from demucs_study.evaluation.fast.filters import EPS, solve_like_museval
 from test_evaluate import synthetic_track
@@ -148,6 +148,9 @@ def test_gram_matrix_is_museval_g_with_its_exact_block_transposes(small_stereo):
         for q in range(p):  # museval writes each off-diagonal block and its exact transpose
             np.testing.assert_array_equal(block(theirs, q, p), block(theirs, p, q).T)
             np.testing.assert_array_equal(block(ours, q, p), block(ours, p, q).T)
+    v = np.random.default_rng(0).standard_normal((2048, 3))  # G v by FFT, for the conditioning estimate
+    np.testing.assert_allclose(GramOperator(rr, 0.5) @ v, ours @ v + 0.5 * v, rtol=0,
+                               atol=1e-12 * np.abs(ours @ v).max())
     np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-14 * np.abs(theirs).max())
 
 
@@ -351,6 +354,19 @@ def test_several_systems_equal_separate_calls_and_keep_their_own_nan_frames():
         assert_parity(np.array(list(scores)), np.array(list(alone)), 1e-9)
         assert scores.conditioning == both[0].conditioning
     assert not np.isnan(both[0].sdr).any() and np.isnan(both[1].sdr[:, 1]).all()
+
+
+@pytest.mark.parametrize("keep_frames", [0, 1])
+def test_kept_and_recomputed_frame_spectra_give_the_same_metrics(monkeypatch, keep_frames):
+    """The frames' spectra are kept from the correlation pass up to a memory budget and computed
+    again beyond it: both ways give the same numbers."""
+    from demucs_study.evaluation.fast import api
+
+    refs, ests = broadband(2, 3.5, 2, seed=91)
+    default = np.array(evaluate(refs, ests, win=SR, hop=SR))
+    frame_bytes = api._frame_bytes(segmentation(refs.shape[1], *frames(refs.shape[1], SR, SR), 512), refs, 1)
+    monkeypatch.setattr(api, "KEEP_BYTES", keep_frames * frame_bytes)
+    assert_parity(np.array(evaluate(refs, ests, win=SR, hop=SR)), default, 1e-9)
 
 
 # ---------------------------------------------------------------- museval's JSON

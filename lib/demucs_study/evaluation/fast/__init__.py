@@ -12,11 +12,12 @@ different arithmetic where museval wastes work:
   of one length-2^24 FFT per pair of channels (:mod:`.segments`, :mod:`.correlations`);
 * G factorised once for all estimates (and all systems) instead of once per estimate
   (:mod:`.filters`);
-* frames transformed once, projections as batched matrix products, energies by Parseval instead
-  of 20 small convolutions per frame and estimate (:mod:`.metrics`);
+* each frame transformed once, for the correlations and the projections, the projections of all
+  frames and estimates as batched matrix products and their energies by Parseval, instead of 20
+  small convolutions per frame and estimate (:mod:`.metrics`);
 * SDR straight from the samples: in the images decomposition it does not depend on the filters.
 
-Results agree with museval to rounding (1e-12 dB measured) where museval's own result is
+Results agree with museval to rounding (1e-11 dB measured) where museval's own result is
 numerically determined. Where the references' correlation matrix is ill-conditioned (band-limited
 stems such as MUSDB18's AAC, dual-mono stems), museval's ISR, SIR and SAR change by dB under
 1e-16 relative perturbations of its inputs and no other implementation can reproduce them;

@@ -6,7 +6,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from .correlations import correlations, cross_matrix, gram_matrix
+from .correlations import GramOperator, correlations, cross_matrix, gram_matrix
 from .filters import (EPS, ILL_CONDITIONED, PROBES, Conditioning, condition_estimate, probe_vectors,
                       solve_like_museval)
 from .inputs import frames, prepare
@@ -15,9 +15,10 @@ from .segments import Segmentation, segmentation
 
 #: museval's ``filters_len``: distortion filters of 512 taps.
 FILTERS_LEN = 512
-#: Largest size of the frames' spectra kept from the correlation pass for the projections (else
-#: they are computed again): 30 s of 4 stereo stems and one system take about 180 MB.
-KEEP_BYTES = 512 << 20
+#: Memory for the frames' spectra kept from the correlation pass for the projections; the frames
+#: beyond it are transformed again. One second of 4 stereo stems and one system takes 5.8 MB, so
+#: this keeps about 3 minutes of one system (a 30 s track takes 180 MB).
+KEEP_BYTES = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -109,17 +110,17 @@ def evaluate_systems(references, systems: Sequence, win=1 * 44100, hop=1 * 44100
         nan = np.full(stage.sdr.shape[1:], np.nan)
         return [Scores(sdr, nan, nan.copy(), nan.copy(), None) for sdr in stage.sdr]
     plan = segmentation(ref.shape[1], starts, stops, FILTERS_LEN)
-    keep = len(starts) if plan.frames_are_segments and _kept_bytes(plan, ref, len(ests)) <= KEEP_BYTES else 0
+    keep = min(len(starts), KEEP_BYTES // _frame_bytes(plan, ref, len(ests))) if plan.frames_are_segments else 0
     rr, re, kept = correlations(ref, ests, plan, FILTERS_LEN, keep, workers)
     filters_all, filters_own, conditioning = filters_from_lags(rr, re, ref.shape[0], ref.shape[2], len(ests))
-    del rr, re
     filtered = filtered_metrics(ref, ests, starts, stops, filters_all, filters_own, stage, kept, workers)
     return [Scores(stage.sdr[k], *filtered[k], conditioning=conditioning) for k in range(len(ests))]
 
 
-def _kept_bytes(plan: Segmentation, references: np.ndarray, nsys: int) -> int:
+def _frame_bytes(plan: Segmentation, references: np.ndarray, nsys: int) -> int:
+    """Bytes of one frame's spectra (references and all systems)."""
     nsrc, _, nchan = references.shape
-    return 16 * (plan.fft_len // 2 + 1) * len(plan.starts) * nsrc * nchan * (1 + nsys)
+    return 16 * (plan.fft_len // 2 + 1) * nsrc * nchan * (1 + nsys)
 
 
 def _system_track(track: str | None, k: int, nsys: int) -> str | None:
@@ -147,7 +148,7 @@ def filters_from_lags(rr: np.ndarray, re: np.ndarray, nsrc: int, nchan: int, nsy
     g[np.diag_indices_from(g)] += EPS                      # museval: G + eps * np.eye(...)
     rhs = np.concatenate([d, probe_vectors(g.shape[0], PROBES)], axis=1)
     solution, fallback = solve_like_museval(g, rhs, diagonal)
-    cond = condition_estimate(g, solution[:, -PROBES:])
+    cond = condition_estimate(GramOperator(rr, EPS), solution[:, -PROBES:])
     filters_all = solution[:, :-PROBES].reshape(npair, filters_len, nsys, npair).transpose(2, 0, 1, 3)
     block = nchan * filters_len
     filters_own = np.empty((nsys, nsrc, nchan, filters_len, nchan))
@@ -177,5 +178,5 @@ def reference_conditioning(references, filters_len: int = FILTERS_LEN, workers: 
     diagonal = g.diagonal().copy()
     g[np.diag_indices_from(g)] += EPS
     solution, fallback = solve_like_museval(g, probe_vectors(g.shape[0], PROBES), diagonal)
-    cond = condition_estimate(g, solution)
+    cond = condition_estimate(GramOperator(rr, EPS), solution)
     return Conditioning(cond=cond, ill_conditioned=bool(cond > ILL_CONDITIONED), lstsq_fallback=fallback)

@@ -33,7 +33,7 @@ from typing import Sequence
 import numpy as np
 import scipy.fft
 
-from .segments import Segmentation, gather, gather_systems, spectra
+from .segments import Segmentation, Workspace, gather, gather_systems, spectra
 
 #: Boundaries (seams) transformed together.
 SEAMS_PER_CHUNK = 64
@@ -42,28 +42,29 @@ SEAMS_PER_CHUNK = 64
 class CrossSpectra:
     """Running sums ``sum conj(A_p) B_q`` over segments, per frequency, and their lags."""
 
-    def __init__(self, npair: int, nest: int, fft_len: int):
+    def __init__(self, npair: int, nest: int, fft_len: int, workspace: Workspace | None = None):
         nfreq = fft_len // 2 + 1
         self.fft_len = fft_len
+        self.workspace = workspace or Workspace()
         self.refs = np.zeros((nfreq, npair, npair), dtype=np.complex128)
         self.ests = np.zeros((nfreq, npair, nest), dtype=np.complex128)
 
     def add(self, lead: np.ndarray, refs: np.ndarray, ests: np.ndarray) -> None:
         """Add segments: spectra ``(F, channels, nseg)`` of the references in the leading role
         (the x_p above), and of the references and the estimates in the other role."""
-        lead_c = lead.conj()
+        lead_c = np.conjugate(lead, out=self.workspace.get("conj", lead.shape, np.complex128))
         self.refs += lead_c @ refs.transpose(0, 2, 1)
         self.ests += lead_c @ ests.transpose(0, 2, 1)
 
     def lags(self, filters_len: int) -> tuple[np.ndarray, np.ndarray]:
         """``rr`` ``(P, P, 2L - 1)`` and ``re`` ``(P, K P, L)`` (module docstring)."""
-        lag = filters_len - 1
+        lag, m = filters_len - 1, self.fft_len
         # sum conj(A) B is the conjugate of the cross-spectrum whose inverse FFT is the correlation;
         # the circular lag k sits at index k mod M
-        rr = scipy.fft.irfft(self.refs.conj(), n=self.fft_len, axis=0)
-        rr = np.concatenate([rr[self.fft_len - lag:], rr[:lag + 1]])
-        re = scipy.fft.irfft(self.ests.conj(), n=self.fft_len, axis=0)
-        re = np.concatenate([re[:1], re[self.fft_len - 1:self.fft_len - lag - 1:-1]])
+        rr = scipy.fft.irfft(self.refs.conj(), n=m, axis=0)
+        rr = np.concatenate([rr[m - lag:], rr[:lag + 1]])
+        re = scipy.fft.irfft(self.ests.conj(), n=m, axis=0)
+        re = np.concatenate([re[:1], re[m - 1:m - lag - 1:-1]])
         return np.ascontiguousarray(rr.transpose(1, 2, 0)), np.ascontiguousarray(re.transpose(1, 2, 0))
 
 
@@ -80,10 +81,9 @@ def seam_lags(references: np.ndarray, systems: Sequence[np.ndarray], boundaries:
         right_x = gather(references, first, 2 * lag)               # (seams, P, 2 lag)
         right_s = gather_systems(systems, first, 2 * lag, npair)
         left_x, left_s = right_x.copy(), right_s.copy()
-        left_x[..., lag:] = 0
-        left_s[..., lag:] = 0
-        right_x[..., :lag] = 0
-        right_s[..., :lag] = 0
+        for left, right in ((left_x, right_x), (left_s, right_s)):
+            left[..., lag:] = 0
+            right[..., :lag] = 0
         lx, rx, ls, rs = (scipy.fft.rfft(a, n=fft_len, axis=-1, workers=workers).transpose(2, 1, 0)
                           for a in (left_x, right_x, left_s, right_s))
         # x_p right of the boundary with x_q / s_e left of it (k > 0), and the other way round
@@ -94,7 +94,7 @@ def seam_lags(references: np.ndarray, systems: Sequence[np.ndarray], boundaries:
 
 def correlations(references: np.ndarray, systems: Sequence[np.ndarray], plan: Segmentation,
                  filters_len: int = 512, keep: int = 0, workers: int | None = None
-                 ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+                 ) -> tuple[np.ndarray, np.ndarray, list[tuple[int, np.ndarray, np.ndarray]]]:
     """Reference-reference and reference-estimate correlations of whole tracks.
 
     Args:
@@ -102,30 +102,32 @@ def correlations(references: np.ndarray, systems: Sequence[np.ndarray], plan: Se
         systems: estimate arrays of the same shape; their channels are stacked in this order.
         plan: the segments (:func:`.segments.segmentation`).
         filters_len: L, the number of filter taps (museval: 512).
-        keep: return the spectra of the first ``keep`` segments (the metric frames, when they
-            are the segments), for :mod:`.metrics` to reuse; 0: keep nothing.
+        keep: also return the spectra of the first ``keep`` segments (the metric frames, when
+            they are the segments), for :mod:`.metrics` to reuse; 0: keep nothing.
         workers: threads for ``scipy.fft`` (None: one).
 
     Returns:
-        ``rr`` ``(P, P, 2L - 1)``, ``re`` ``(P, K * P, L)`` (module docstring) and, if ``keep``,
-        the kept spectra ``(F, P, keep)`` and ``(F, K * P, keep)``.
+        ``rr`` ``(P, P, 2L - 1)``, ``re`` ``(P, K * P, L)`` (module docstring) and the kept
+        spectra: blocks ``(first segment, (F, P, n), (F, K * P, n))`` of consecutive segments
+        (:func:`.segments.spectra`).
     """
     nsrc, nsamples, nchan = references.shape
     npair, nest = nsrc * nchan, nsrc * nchan * len(systems)
-    sums = CrossSpectra(npair, nest, plan.fft_len)
+    workspace = Workspace()
+    sums = CrossSpectra(npair, nest, plan.fft_len, workspace)
     batch = _segments_per_batch(plan, npair + nest)
-    kept = None
-    if keep:
-        nfreq = plan.fft_len // 2 + 1
-        kept = (np.empty((nfreq, npair, keep), np.complex128), np.empty((nfreq, nest, keep), np.complex128))
+    kept = []
     for b0 in range(0, len(plan.starts), batch):
         starts = plan.starts[b0:b0 + batch]
-        into = (kept[0][:, :, b0:b0 + batch], kept[1][:, :, b0:b0 + batch]) if b0 + len(starts) <= keep else None
-        spec_x, spec_s = spectra(references, systems, starts, plan.width, plan.fft_len, workers, into)
+        spec_x, spec_s = spectra(references, systems, starts, plan.width, plan.fft_len, workspace,
+                                 keep=b0 + len(starts) <= keep, workers=workers)
         sums.add(spec_x, spec_x, spec_s)
-        if into is None and b0 < keep:  # the batch that also holds the trailing partial segment
-            kept[0][:, :, b0:keep] = spec_x[:, :, :keep - b0]
-            kept[1][:, :, b0:keep] = spec_s[:, :, :keep - b0]
+        if b0 + len(starts) <= keep:
+            kept.append((b0, spec_x, spec_s))
+        elif b0 < keep:  # the batch that also holds segments beyond `keep` (the trailing partial one)
+            n = keep - b0
+            kept.append((b0, np.ascontiguousarray(spec_x[:, :, :n]), np.ascontiguousarray(spec_s[:, :, :n])))
+    del workspace
     rr, re = sums.lags(filters_len)
     if len(plan.starts) > 1:
         seam_rr, seam_re = seam_lags(references, systems, plan.starts[1:], filters_len, workers)
@@ -134,7 +136,7 @@ def correlations(references: np.ndarray, systems: Sequence[np.ndarray], plan: Se
     return rr, re, kept
 
 
-def _segments_per_batch(plan: Segmentation, channels: int, budget: int = 128 << 20) -> int:
+def _segments_per_batch(plan: Segmentation, channels: int, budget: int = 192 << 20) -> int:
     """Segments per batch so that their samples and spectra take about ``budget`` bytes."""
     per_segment = channels * (8 * plan.width + 16 * (plan.fft_len // 2 + 1)) * 2
     return int(max(1, budget // per_segment))
@@ -165,6 +167,35 @@ def gram_matrix(rr: np.ndarray, filters_len: int = 512) -> np.ndarray:
     # windows[p, q, i, b] = lags[p, q, i + b]; row a of block (p, q) is window i = L - 1 - a
     windows = np.lib.stride_tricks.sliding_window_view(lags, filters_len, axis=-1)[:, :, ::-1, :]
     return np.ascontiguousarray(windows.transpose(0, 2, 1, 3)).reshape(npair * filters_len, npair * filters_len)
+
+
+class GramOperator:
+    """``v -> (G + shift I) v`` for :func:`gram_matrix`'s G, from its lags, by FFT.
+
+    Row (p, a) of G v is ``sum_q sum_b h_pq[b - a] v_q[b]`` with ``h_pq[k] = lags[p, q, k + L - 1]``:
+    a convolution of ``g_pq[m] = h_pq[-m]`` (support |m| < L) with v_q (support [0, L)), exact
+    at 3L - 2 points or more. O(P^2 L) per vector instead of O(P^2 L^2), and G is not read.
+    """
+
+    def __init__(self, rr: np.ndarray, shift: float = 0.0):
+        lags = symmetric_lags(rr)
+        self.npair, _, width = lags.shape
+        self.filters_len = (width + 1) // 2
+        lag = self.filters_len - 1
+        self.fft_len = scipy.fft.next_fast_len(3 * lag + 1, real=True)
+        g = np.zeros((self.npair, self.npair, self.fft_len))
+        g[..., :lag + 1] = lags[..., lag::-1]                    # m = 0 .. L - 1
+        g[..., self.fft_len - lag:] = lags[..., 2 * lag:lag:-1]  # m = -(L - 1) .. -1
+        self.spec = np.ascontiguousarray(scipy.fft.rfft(g, axis=-1).transpose(2, 0, 1))
+        self.shift = shift
+
+    def __matmul__(self, v: np.ndarray) -> np.ndarray:
+        """``(G + shift I) @ v`` for ``v`` of shape ``(P * L, m)``."""
+        cols = v.shape[1]
+        spec_v = scipy.fft.rfft(v.reshape(self.npair, self.filters_len, cols), n=self.fft_len, axis=1)
+        product = self.spec @ spec_v.transpose(1, 0, 2)                          # (F, P, m)
+        out = scipy.fft.irfft(product, n=self.fft_len, axis=0)[:self.filters_len]  # (L, P, m)
+        return out.transpose(1, 0, 2).reshape(v.shape) + self.shift * v
 
 
 def cross_matrix(re: np.ndarray) -> np.ndarray:

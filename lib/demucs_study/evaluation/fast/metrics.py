@@ -35,7 +35,7 @@ from typing import Sequence
 import numpy as np
 import scipy.fft
 
-from .segments import spectra
+from .segments import Workspace, spectra
 
 #: Bytes of spectra and products per batch of frames (a batch has at least one frame).
 BATCH_BYTES = 192 << 20
@@ -121,37 +121,43 @@ def filter_spectra(filters_all: np.ndarray, filters_own: np.ndarray, fft_len: in
     return np.concatenate([spec_all, embedded.reshape(-1, nsys * npair, npair)], axis=1)
 
 
-def _energies(weights: np.ndarray, spec: np.ndarray) -> np.ndarray:
-    """Parseval energies ``sum_f w_f |spec|^2`` of a contiguous ``(F, ..., nchan, nframes)``
-    complex array, summed over channels: shape ``spec.shape[1:-2] + (nframes,)``."""
-    flat = spec.view(np.float64).reshape(len(weights), -1)
-    sums = np.einsum("f,fm,fm->m", weights, flat, flat).reshape(spec.shape[1:] + (2,))
+def _energies(spec: np.ndarray) -> np.ndarray:
+    """``sum_f |spec|^2`` of a contiguous ``(F, ..., nchan, nframes)`` complex array whose rows are
+    already scaled by the square roots of the Parseval weights, summed over channels: shape
+    ``spec.shape[1:-2] + (nframes,)``."""
+    flat = spec.view(np.float64).reshape(spec.shape[0], -1)
+    sums = np.einsum("fm,fm->m", flat, flat).reshape(spec.shape[1:] + (2,))
     return sums.sum(axis=(-3, -1))
 
 
-def _batch_ratios(spec_x, spec_s, spec_h, energy_true, weights, nsrc, nchan):
-    """ISR, SIR, SAR ``(3, K, S, nf)`` of a batch of frames, and the projections' spectra
-    ``(F, K, S, C, nf)``."""
+def _batch_ratios(spec_x, spec_s, spec_h, root_w, energy_true, nsrc, nchan, workspace):
+    """ISR, SIR, SAR ``(3, K, S, nf)`` of a batch of frames (spectra of :func:`.segments.spectra`),
+    and the projections' spectra ``(F, K, S, C, nf)`` scaled by ``root_w`` (the square roots of
+    the Parseval weights, by which ``spec_h`` is scaled too)."""
     nfreq, npair, nf = spec_x.shape
     nsys = spec_s.shape[1] // npair
     shape = (nfreq, nsys, nsrc, nchan, nf)
-    products = (spec_h @ spec_x).reshape(nfreq, -1, nsys, nsrc, nchan, nf)  # (F, halves, K, S, C, nf)
-    e_halves = _energies(weights, products)                                 # (halves, K, S, nf)
+    products = np.matmul(spec_h, spec_x, out=workspace.get("products", (nfreq, spec_h.shape[1], nf), np.complex128))
+    products = products.reshape(nfreq, -1, nsys, nsrc, nchan, nf)         # (F, halves, K, S, C, nf)
+    e_halves = _energies(products)                                        # (halves, K, S, nf)
     p_all = products[:, 0]
     # one source: museval's C and Cj come from the same solve, so P_all - P_j is exactly 0
     p_own = p_all if nsrc == 1 else products[:, 1]
-    e_all, e_own = e_halves[0], e_halves[-1]                                # |P_all|^2, |P_j|^2
-    diff = np.empty(shape, dtype=np.complex128)
-    e_interf = _energies(weights, np.subtract(p_all, p_own, out=diff))      # |P_all - P_j|^2
-    e_spat = _energies(weights, np.subtract(p_own, spec_x.reshape(nfreq, 1, nsrc, nchan, nf), out=diff))
-    e_artif = _energies(weights, np.subtract(spec_s.reshape(shape), p_all, out=diff))  # |s_hat - P_all|^2
+    e_all, e_own = e_halves[0], e_halves[-1]                              # |P_all|^2, |P_j|^2
+    root_w = root_w[:, None, None]
+    x_w = np.multiply(spec_x, root_w, out=workspace.get("x weighted", spec_x.shape, np.complex128))
+    s_w = np.multiply(spec_s, root_w, out=workspace.get("s weighted", spec_s.shape, np.complex128))
+    diff = workspace.get("difference", shape, np.complex128)
+    e_interf = _energies(np.subtract(p_all, p_own, out=diff))             # |P_all - P_j|^2
+    e_spat = _energies(np.subtract(p_own, x_w.reshape(nfreq, 1, nsrc, nchan, nf), out=diff))   # |P_j - s|^2
+    e_artif = _energies(np.subtract(s_w.reshape(shape), p_all, out=diff))  # |s_hat - P_all|^2
     ratios = np.stack([safe_db(energy_true.T, e_spat), safe_db(e_own, e_interf), safe_db(e_all, e_artif)])
     return ratios, p_all, p_own
 
 
 def filtered_metrics(references: np.ndarray, systems: Sequence[np.ndarray], starts: np.ndarray,
                      stops: np.ndarray, filters_all: np.ndarray, filters_own: np.ndarray, stage: SdrStage,
-                     kept: tuple[np.ndarray, np.ndarray] | None = None, workers: int | None = None) -> np.ndarray:
+                     kept: list | None = None, workers: int | None = None) -> np.ndarray:
     """ISR, SIR, SAR of every frame, source and system: float64 ``(K, 3, nsrc, nwin)``.
 
     Args:
@@ -162,44 +168,50 @@ def filtered_metrics(references: np.ndarray, systems: Sequence[np.ndarray], star
         filters_own: ``(K, nsrc, nchan, L, nchan)`` = museval's ``Cj[j][cj, a, c]``.
         stage: the :func:`sdr_stage` of the same frames; its SDR is updated where an estimate
             equals its reference exactly (:func:`_exact_frame_sdr`).
-        kept: the frames' spectra from the correlation pass (all frames of one width), if any.
+        kept: blocks ``(first frame, (F, P, n), (F, K P, n))`` of frame spectra kept from the
+            correlation pass (:func:`.correlations.correlations`, when the frames are its
+            segments); the other frames are transformed here.
         workers: threads for ``scipy.fft``.
     """
     nsrc, _, nchan = references.shape
     out = np.full((len(systems), 3, nsrc, len(starts)), np.nan)
     widths = stops - starts
     filters_len = filters_all.shape[2]
+    workspace = Workspace()
     for width in np.unique(widths):
         index = np.flatnonzero(widths == width)
         fft_len = scipy.fft.next_fast_len(int(width) + filters_len - 1, real=True)
-        spec_h = filter_spectra(filters_all, filters_own, fft_len, workers)
-        weights = parseval_weights(fft_len)
+        root_w = np.sqrt(parseval_weights(fft_len))
+        spec_h = filter_spectra(filters_all, filters_own, fft_len, workers) * root_w[:, None, None]
         nfreq, ncol, npair = spec_h.shape
         per_frame = 16 * nfreq * (npair + len(systems) * npair * 3 + ncol)
         batch = int(max(1, BATCH_BYTES // per_frame))
-        for b0 in range(0, len(index), batch):
-            frames_b = index[b0:b0 + batch]
-            if kept is not None:
-                cols = _as_slice(frames_b)
-                spec_x, spec_s = kept[0][:, :, cols], kept[1][:, :, cols]
-            else:
-                spec_x, spec_s = spectra(references, systems, starts[frames_b], int(width), fft_len, workers)
-            ratios, p_all, p_own = _batch_ratios(spec_x, spec_s, spec_h, stage.energy[frames_b], weights, nsrc, nchan)
+        for frames_b, spec_x, spec_s in _batches(references, systems, starts, index, int(width), fft_len, batch,
+                                                 kept or [], workspace, workers):
+            ratios, p_all, p_own = _batch_ratios(spec_x, spec_s, spec_h, root_w, stage.energy[frames_b],
+                                                 nsrc, nchan, workspace)
             out[:, :, :, frames_b] = ratios.transpose(1, 0, 2, 3)
-            _exact_frame_sdr(stage, references, systems, starts, frames_b, int(width), p_all, p_own,
+            _exact_frame_sdr(stage, references, systems, starts, frames_b, int(width), p_all, p_own, root_w,
                              fft_len, filters_len, workers)
     out[np.broadcast_to(stage.undefined[:, None, None, :], out.shape)] = np.nan
     return out
 
 
-def _as_slice(index: np.ndarray):
-    """A basic slice (a view, no copy) for a run of consecutive indices, else the indices."""
-    if index[-1] - index[0] == len(index) - 1:
-        return slice(int(index[0]), int(index[-1]) + 1)
-    return index
+def _batches(references, systems, starts, index, width, fft_len, batch, kept, workspace, workers):
+    """``(frames, spec_x, spec_s)`` for the frames ``index`` (all of one width): the kept blocks
+    first, then the other frames transformed ``batch`` at a time."""
+    done = np.zeros(len(starts), dtype=bool)
+    for first, spec_x, spec_s in kept:
+        frames_b = np.arange(first, first + spec_x.shape[2])
+        done[frames_b] = True
+        yield frames_b, spec_x, spec_s
+    rest = index[~done[index]]
+    for b0 in range(0, len(rest), batch):
+        frames_b = rest[b0:b0 + batch]
+        yield (frames_b, *spectra(references, systems, starts[frames_b], width, fft_len, workspace, workers=workers))
 
 
-def _exact_frame_sdr(stage, references, systems, starts, frames_b, width, p_all, p_own, fft_len,
+def _exact_frame_sdr(stage, references, systems, starts, frames_b, width, p_all, p_own, root_w, fft_len,
                      filters_len, workers):
     """Where an estimate equals its reference exactly over a frame, ``|s_hat - s|^2`` is 0 and the
     SDR would be ``+inf``; museval sums its three error terms instead, whose rounding residue
@@ -209,8 +221,8 @@ def _exact_frame_sdr(stage, references, systems, starts, frames_b, width, p_all,
     for k, i, j in zip(*np.nonzero(hits)):
         t = frames_b[i]
         length = width + filters_len - 1
-        own = scipy.fft.irfft(p_own[:, k, j, :, i], n=fft_len, axis=0, workers=workers)[:length]
-        full = scipy.fft.irfft(p_all[:, k, j, :, i], n=fft_len, axis=0, workers=workers)[:length]
+        own = scipy.fft.irfft(p_own[:, k, j, :, i] / root_w[:, None], n=fft_len, axis=0, workers=workers)[:length]
+        full = scipy.fft.irfft(p_all[:, k, j, :, i] / root_w[:, None], n=fft_len, axis=0, workers=workers)[:length]
         s_true = np.zeros_like(own)
         s_true[:width] = references[j, starts[t]:starts[t] + width]
         e_spat = own - s_true

@@ -18,6 +18,21 @@ import scipy.fft
 DEFAULT_SEGMENT = 16384 - 511
 
 
+class Workspace:
+    """Work arrays reused from batch to batch: a fresh array of a hundred megabytes costs as much
+    in page faults as the arithmetic done on it."""
+
+    def __init__(self):
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, shape: tuple[int, ...], dtype=np.float64) -> np.ndarray:
+        """An uninitialised array of that shape and dtype, the same one as last time if it fits."""
+        a = self._arrays.get(name)
+        if a is None or a.shape != tuple(shape) or a.dtype != dtype:
+            a = self._arrays[name] = np.empty(shape, dtype)
+        return a
+
+
 @dataclass(frozen=True)
 class Segmentation:
     """How the correlations are summed.
@@ -71,37 +86,49 @@ def fill(buf: np.ndarray, sources: np.ndarray, start: int) -> None:
         buf[j * nchan:(j + 1) * nchan, lo - start:hi - start] = sources[j, lo:hi].T
 
 
-def gather(sources: np.ndarray, starts: Sequence[int], width: int, out: np.ndarray | None = None) -> np.ndarray:
-    """Samples ``[start, start + width)`` of every start: float64 ``(len(starts), nsrc * nchan, width)``."""
+def gather(sources: np.ndarray, starts: Sequence[int], width: int, out: np.ndarray | None = None,
+           length: int | None = None) -> np.ndarray:
+    """Samples ``[start, start + width)`` of every start, float64 ``(len(starts), nsrc * nchan,
+    length)``, zero-padded from ``width`` to ``length`` (default: no padding)."""
     nsrc, _, nchan = sources.shape
+    length = width if length is None else length
     if out is None:
-        out = np.empty((len(starts), nsrc * nchan, width))
+        out = np.empty((len(starts), nsrc * nchan, length))
+    out[..., width:] = 0
     for i, start in enumerate(starts):
-        fill(out[i], sources, int(start))
+        fill(out[i, :, :width], sources, int(start))
     return out
 
 
-def gather_systems(systems: Sequence[np.ndarray], starts: Sequence[int], width: int, npair: int) -> np.ndarray:
-    """:func:`gather` for several estimate arrays: ``(len(starts), K * npair, width)``."""
-    out = np.empty((len(starts), len(systems) * npair, width))
+def gather_systems(systems: Sequence[np.ndarray], starts: Sequence[int], width: int, npair: int,
+                   length: int | None = None, out: np.ndarray | None = None) -> np.ndarray:
+    """:func:`gather` for several estimate arrays: ``(len(starts), K * npair, length)``."""
+    if out is None:
+        out = np.empty((len(starts), len(systems) * npair, width if length is None else length))
     for k, est in enumerate(systems):
-        gather(est, starts, width, out[:, k * npair:(k + 1) * npair])
+        gather(est, starts, width, out[:, k * npair:(k + 1) * npair], length)
     return out
 
 
 def spectra(references: np.ndarray, systems: Sequence[np.ndarray], starts: Sequence[int], width: int,
-            fft_len: int, workers: int | None = None, out: tuple[np.ndarray, np.ndarray] | None = None
+            fft_len: int, workspace: Workspace, keep: bool = False, workers: int | None = None
             ) -> tuple[np.ndarray, np.ndarray]:
     """One-sided spectra of the zero-padded segments, laid out (frequency, channel, segment):
     references ``(F, P, nseg)`` and the estimates of every system ``(F, K * P, nseg)`` (channels:
     system, source, channel). Frequency first for the per-frequency matrix products, segments
-    last so that elementwise operations run over long contiguous rows. ``out``: arrays (or
-    views) of those shapes to write into."""
-    npair = references.shape[0] * references.shape[2]
-    x = scipy.fft.rfft(gather(references, starts, width), n=fft_len, axis=-1, workers=workers)
-    s = scipy.fft.rfft(gather_systems(systems, starts, width, npair), n=fft_len, axis=-1, workers=workers)
-    if out is None:
-        return np.ascontiguousarray(x.transpose(2, 1, 0)), np.ascontiguousarray(s.transpose(2, 1, 0))
-    np.copyto(out[0], x.transpose(2, 1, 0))
-    np.copyto(out[1], s.transpose(2, 1, 0))
-    return out
+    last so that elementwise operations run over long contiguous rows.
+
+    The results live in ``workspace`` (overwritten by the next call) unless ``keep``.
+    """
+    nsrc, _, nchan = references.shape
+    npair, nseg = nsrc * nchan, len(starts)
+    out = []
+    for name, channels, fill_in in (
+            ("x", npair, lambda buf: gather(references, starts, width, buf, fft_len)),
+            ("s", npair * len(systems), lambda buf: gather_systems(systems, starts, width, npair, fft_len, buf))):
+        samples = fill_in(workspace.get(f"{name} samples", (nseg, channels, fft_len)))
+        spec = scipy.fft.rfft(samples, axis=-1, workers=workers, overwrite_x=True).transpose(2, 1, 0)
+        dest = np.empty(spec.shape, np.complex128) if keep else workspace.get(f"{name} spectra", spec.shape, np.complex128)
+        np.copyto(dest, spec)
+        out.append(dest)
+    return out[0], out[1]
