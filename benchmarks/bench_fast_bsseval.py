@@ -5,17 +5,19 @@ tones and bursts, estimates = attenuated stem + leakage + noise) with museval's 
 settings (v4, win = hop = 1 s, 512-tap filters), in the same process and with the same number of
 threads (BLAS and FFT), back to back. Writes ``benchmarks/bench_fast_bsseval.json``:
 
-* per duration (30 s and 4 min by default): museval and fast wall and CPU seconds, the ratios, the
+* per duration (30 s and 4 min by default): museval (one run) and fast (median of three runs,
+  every run listed) wall and CPU seconds, the ratios, the
   largest absolute deviation per metric over all frames and sources, and whether the NaN and inf
   frames are the same; the SDR-only mode's time and ratio;
 * K systems on one track: time of one ``evaluate_systems`` call with K estimate sets, the cost
   of each extra system, and the ratio against K museval runs;
-* memory on a long track (10 min by default), in a fresh child process: the peak of the arrays
-  the evaluator allocates (``tracemalloc``, which numpy reports to) and the process' peak RSS,
-  next to the size of the inputs.
+* memory on a long track (10 min by default), in a fresh child process: the process' peak RSS
+  above the inputs, and the peak of the arrays the evaluator allocates (``tracemalloc``, which
+  numpy reports to), next to the size of the inputs;
+* the 30 s comparison again with 2 threads, in a child process (the primary figures use 1).
 
     python benchmarks/bench_fast_bsseval.py [--seconds 30 240] [--systems 1 2 4] [--memory-minutes 10]
-                                            [--threads 1] [--quick]
+                                            [--threads 1] [--two-threads-seconds 30] [--quick]
 
 ``--threads`` sets OMP/OPENBLAS/MKL threads before numpy loads and ``workers`` of the fast FFTs
 (museval's own FFTs are single-threaded). CPU seconds are this process' user + system time. The
@@ -90,7 +92,16 @@ def deviations(fast: np.ndarray, ref: np.ndarray) -> dict:
     return out
 
 
-def compare_on(seconds: float, workers: int) -> dict:
+def repeated(fn, runs: int) -> tuple[object, dict]:
+    """``fn()`` ``runs`` times: its result and the median wall and CPU seconds (and every run's)."""
+    results = [timed(fn) for _ in range(runs)]
+    walls, cpus = [r[1] for r in results], [r[2] for r in results]
+    return results[0][0], {"wall_seconds": float(np.median(walls)), "cpu_seconds": float(np.median(cpus)),
+                           "runs_wall_seconds": walls, "runs_cpu_seconds": cpus}
+
+
+def compare_on(seconds: float, workers: int, runs: int = 3) -> dict:
+    """museval once, then the fast full and SDR-only evaluations ``runs`` times each (medians)."""
     import museval
 
     from demucs_study.evaluation.fast import evaluate, evaluate_systems
@@ -99,17 +110,17 @@ def compare_on(seconds: float, workers: int) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         theirs, museval_wall, museval_cpu = timed(museval.evaluate, refs, ests)
-    scores, fast_wall, fast_cpu = timed(lambda: evaluate_systems(refs, [ests], workers=workers)[0])
-    _, sdr_wall, sdr_cpu = timed(evaluate, refs, ests, sdr_only=True, workers=workers)
+    scores, fast = repeated(lambda: evaluate_systems(refs, [ests], workers=workers)[0], runs)
+    _, sdr_only = repeated(lambda: evaluate(refs, ests, sdr_only=True, workers=workers), runs)
     ours = np.array(list(scores))
     return {
         "seconds": seconds, "frames": int(ours.shape[2]),
         "museval": {"wall_seconds": museval_wall, "cpu_seconds": museval_cpu},
-        "fast": {"wall_seconds": fast_wall, "cpu_seconds": fast_cpu},
-        "fast_sdr_only": {"wall_seconds": sdr_wall, "cpu_seconds": sdr_cpu},
-        "speedup_wall": round(museval_wall / fast_wall, 1), "speedup_cpu": round(museval_cpu / fast_cpu, 1),
-        "sdr_only_speedup_wall": round(museval_wall / sdr_wall, 1),
-        "sdr_only_speedup_cpu": round(museval_cpu / sdr_cpu, 1),
+        "fast": fast, "fast_sdr_only": sdr_only,
+        "speedup_wall": round(museval_wall / fast["wall_seconds"], 1),
+        "speedup_cpu": round(museval_cpu / fast["cpu_seconds"], 1),
+        "sdr_only_speedup_wall": round(museval_wall / sdr_only["wall_seconds"], 1),
+        "sdr_only_speedup_cpu": round(museval_cpu / sdr_only["cpu_seconds"], 1),
         "max_abs_deviation_db": deviations(ours, np.array(theirs)),
         "conditioning": {"cond_estimate": float(f"{scores.conditioning.cond:.3g}"),
                          "ill_conditioned": scores.conditioning.ill_conditioned},
@@ -123,7 +134,8 @@ def systems_on(seconds: float, counts: list[int], museval_cpu: float, workers: i
     runs = []
     for count in counts:
         systems = [ests] + [other_system(refs, ests, k) for k in range(1, count)]
-        _, wall, cpu = timed(evaluate_systems, refs, systems, workers=workers)
+        _, times = repeated(lambda: evaluate_systems(refs, systems, workers=workers), 3)
+        wall, cpu = times["wall_seconds"], times["cpu_seconds"]
         runs.append({"systems": count, "wall_seconds": wall, "cpu_seconds": cpu,
                      "cpu_seconds_per_system": round(cpu / count, 3),
                      "speedup_cpu_vs_museval_per_system": round(count * museval_cpu / cpu, 1)})
@@ -156,34 +168,43 @@ def long_track(minutes: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def memory_child(minutes: float, workers: int) -> None:
-    """In a fresh process: a long float32 track evaluated once (the inputs are not copied)."""
+    """In a fresh process: a long float32 track evaluated twice (the inputs are not copied): once
+    for the process' peak resident memory, once under ``tracemalloc`` for the arrays' peak."""
     from demucs_study.evaluation.fast import evaluate_systems
 
     refs, ests = long_track(minutes)
     rss_inputs = _rss_mb()
-    tracemalloc.start()
     scores, wall, cpu = timed(lambda: evaluate_systems(refs, [ests], workers=workers)[0])
+    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    tracemalloc.start()
+    evaluate_systems(refs, [ests], workers=workers)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({
         "minutes": minutes, "input_mb": round((refs.nbytes + ests.nbytes) / 2 ** 20, 1), "dtype": str(refs.dtype),
-        "evaluator_peak_mb": round(peak / 2 ** 20, 1),
         "process_rss_with_inputs_mb": round(rss_inputs, 1),
         "process_peak_rss_mb": round(peak_rss, 1),
         "process_peak_rss_above_inputs_mb": round(peak_rss - rss_inputs, 1),
+        "evaluator_arrays_peak_mb": round(peak / 2 ** 20, 1),
         "wall_seconds": wall, "cpu_seconds": cpu, "frames": int(scores.sdr.shape[1]),
-        "note": "evaluator_peak_mb: the largest total of the arrays allocated during the call (tracemalloc, "
-                "which numpy reports to); process_peak_rss_above_inputs_mb: the same seen by the OS, "
-                "including interpreter and library memory. Tracing slows the call down: its times are not "
-                "the speed figures",
+        "note": "process_peak_rss_above_inputs_mb: what the evaluation adds to the process' peak resident "
+                "memory (first run); evaluator_arrays_peak_mb: the largest total of the arrays allocated "
+                "during the call (second run, tracemalloc, which numpy reports to)",
     }))
 
 
-def memory_on(minutes: float, workers: int) -> dict:
-    cmd = [sys.executable, __file__, "--memory-child", str(minutes), "--threads", str(THREADS)]
+def in_child(flag: str, value: float, threads: int) -> dict:
+    """Run this script with ``flag value`` in a fresh process; return the JSON it prints last."""
+    cmd = [sys.executable, __file__, flag, str(value), "--threads", str(threads)]
     done = subprocess.run(cmd, capture_output=True, text=True, check=True, env=os.environ.copy())
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def compare_child(seconds: float, workers: int) -> None:
+    from demucs_study.evaluation.fast import evaluate
+
+    evaluate(*museval_layout(2.0), workers=workers)
+    print(json.dumps(compare_on(seconds, workers)))
 
 
 def main() -> int:
@@ -192,16 +213,22 @@ def main() -> int:
     p.add_argument("--systems", type=int, nargs="+", default=[1, 2, 4])
     p.add_argument("--memory-minutes", type=float, default=10.0)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--two-threads-seconds", type=float, default=30.0,
+                   help="also compare on a track this long with 2 threads, in a child process (0: no)")
     p.add_argument("--quick", action="store_true", help="10 s track, systems 1 2, 1-minute memory track; prints only")
     p.add_argument("--memory-child", type=float, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--compare-child", type=float, default=None, help=argparse.SUPPRESS)
     p.add_argument("--out", default=str(Path(__file__).with_suffix(".json")))
     args = p.parse_args()
     workers = THREADS if THREADS > 1 else None
     if args.memory_child is not None:
         memory_child(args.memory_child, workers)
         return 0
+    if args.compare_child is not None:
+        compare_child(args.compare_child, workers)
+        return 0
     if args.quick:
-        args.seconds, args.systems, args.memory_minutes = [10.0], [1, 2], 1.0
+        args.seconds, args.systems, args.memory_minutes, args.two_threads_seconds = [10.0], [1, 2], 1.0, 0
 
     import scipy
     from museval.version import _version as museval_version
@@ -213,13 +240,14 @@ def main() -> int:
     load_before = os.getloadavg()
     tracks = [compare_on(s, workers) for s in args.seconds]
     systems = systems_on(args.seconds[0], args.systems, tracks[0]["museval"]["cpu_seconds"], workers)
-    memory = memory_on(args.memory_minutes, workers)
+    memory = in_child("--memory-child", args.memory_minutes, THREADS)
+    two = in_child("--compare-child", args.two_threads_seconds, 2) if args.two_threads_seconds else None
     result = {
         "what": "BSSEval v4 (images, 512-tap time-invariant filters, win = hop = 1 s) of 4-stem stereo "
                 "synthetic tracks: museval.evaluate against demucs_study.evaluation.fast, same process, "
                 "same threads, back to back",
         "threads": THREADS, "samplerate": SR, "tracks": tracks, "systems_on_one_track": systems,
-        "memory": memory,
+        "memory": memory, "two_threads": two,
         "targets": {"full_speedup_30s": 10, "full_speedup_4min": 20, "sdr_only_speedup": 100, "memory_10min_mb": 2048},
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
                     "numpy": np.__version__, "scipy": scipy.__version__, "museval": museval_version,
