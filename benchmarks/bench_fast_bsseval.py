@@ -45,7 +45,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
-import resource  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
 import tracemalloc  # noqa: E402
@@ -145,10 +144,12 @@ def systems_on(seconds: float, counts: list[int], museval_cpu: float, workers: i
     return {"seconds": seconds, "museval_cpu_seconds_per_system": museval_cpu, "runs": runs}
 
 
-def _rss_mb() -> float:
+def _status_mb(field: str) -> float:
+    """``VmRSS`` (resident now) or ``VmHWM`` (peak) of this process, MB. Not ``ru_maxrss``: a child
+    started by fork + exec inherits its parent's peak there."""
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -173,9 +174,9 @@ def memory_child(minutes: float, workers: int) -> None:
     from demucs_study.evaluation.fast import evaluate_systems
 
     refs, ests = long_track(minutes)
-    rss_inputs = _rss_mb()
+    rss_inputs = _status_mb("VmRSS")
     scores, wall, cpu = timed(lambda: evaluate_systems(refs, [ests], workers=workers)[0])
-    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_rss = _status_mb("VmHWM")
     tracemalloc.start()
     evaluate_systems(refs, [ests], workers=workers)
     _, peak = tracemalloc.get_traced_memory()

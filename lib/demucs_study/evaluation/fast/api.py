@@ -59,7 +59,10 @@ def evaluate(references, estimates, win=1 * 44100, hop=1 * 44100, mode: str = "v
         mode: ``"v4"`` only (museval's "v3", per-frame filters, is not implemented).
         padding: cut or zero-pad the estimates to the references' length first, as museval does.
         sdr_only: skip the filters: SDR is exact without them (it is the energy ratio of the
-            reference to ``estimate - reference`` in each frame), ISR/SIR/SAR are NaN.
+            reference to ``estimate - reference`` in each frame), ISR/SIR/SAR are NaN. One
+            difference: where an estimate equals its reference bit for bit over a frame, SDR is
+            ``+inf`` here while museval (and the full mode) give its rounding residue, a finite
+            300-400 dB or ``+inf``.
         track, names: a track name and the stem names, used in error messages only.
         workers: threads for ``scipy.fft`` (None: one; BLAS threads are set by the environment).
 

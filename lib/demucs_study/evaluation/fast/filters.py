@@ -4,9 +4,9 @@ museval (``metrics.bss_eval`` with ``framewise_filters=False``; ``compute_GsfC``
 ``_compute_projection_filters``) solves, for every estimate j,
 
 * ``C[j] = np.linalg.solve(G + eps I, D_j)``: the least-squares projection of estimate j on the
-  delayed references of all sources (Vincent et al. 2006, section 3; the "images" decomposition of
-  BSSEval v3, Vincent et al. 2007/2012, with time-invariant filters as in SiSEC 2018, Stoter et
-  al. 2018), and
+  delayed references of all sources (Vincent, Gribonval and Fevotte 2006, section 3; the "images"
+  decomposition with ISR of Vincent et al. 2007 and 2012, with the filters computed once per
+  track as in SiSEC 2018, Stoter, Liutkus and Ito 2018), and
 * ``Cj[j] = np.linalg.solve(G_jj + eps I, D_j restricted to source j)``: its projection on the
   delayed channels of reference j alone,
 
