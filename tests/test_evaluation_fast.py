@@ -14,7 +14,6 @@ two sources at 8 kHz.
 """
 from __future__ import annotations
 
-import json
 import math
 import warnings
 
@@ -27,7 +26,6 @@ from scipy.signal import butter, lfilter, sosfiltfilt
 
 from demucs_study import SOURCES
 from demucs_study.errors import AudioError, ParamsError
-from demucs_study.evaluation import bsseval
 from demucs_study.evaluation.bsseval import evaluate_track, max_deviation, track_json
 from demucs_study.evaluation.fast import (ILL_CONDITIONED, evaluate, evaluate_systems, frames,
                                           reference_conditioning)
@@ -304,7 +302,8 @@ def ill_conditioned(kind: str):
         # brick-walled references (like AAC's lowpass), estimates keep their broadband noise
         sos = butter(12, 0.3 * SR, fs=SR, output="sos")
         refs = sosfiltfilt(sos, refs, axis=1)
-        ests = refs + 0.1 * (refs.sum(axis=0, keepdims=True) - refs) + 0.02 * np.random.default_rng(1).standard_normal(refs.shape)
+        noise = np.random.default_rng(1).standard_normal(refs.shape)
+        ests = refs + 0.1 * (refs.sum(axis=0, keepdims=True) - refs) + 0.02 * noise
     else:  # dual-mono: L == R in every reference, so G is exactly singular (up to eps)
         refs[:, :, 1] = refs[:, :, 0]
     return refs, ests

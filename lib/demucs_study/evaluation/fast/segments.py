@@ -128,7 +128,10 @@ def spectra(references: np.ndarray, systems: Sequence[np.ndarray], starts: Seque
             ("s", npair * len(systems), lambda buf: gather_systems(systems, starts, width, npair, fft_len, buf))):
         samples = fill_in(workspace.get(f"{name} samples", (nseg, channels, fft_len)))
         spec = scipy.fft.rfft(samples, axis=-1, workers=workers, overwrite_x=True).transpose(2, 1, 0)
-        dest = np.empty(spec.shape, np.complex128) if keep else workspace.get(f"{name} spectra", spec.shape, np.complex128)
+        if keep:
+            dest = np.empty(spec.shape, np.complex128)
+        else:
+            dest = workspace.get(f"{name} spectra", spec.shape, np.complex128)
         np.copyto(dest, spec)
         out.append(dest)
     return out[0], out[1]
