@@ -64,7 +64,8 @@ def make_explore_profile(root: Path) -> dict[str, str]:
     from demucs_study.config import load_params
     from demucs_study.evaluation.testset import (estimates_dir, evals_dir, reference_estimates,
                                                  separate_test_set, test_cache)
-    from demucs_study.models import build_model, save_model
+    from demucs_study.models import build_model
+    from demucs_study.models.io import save_model
     from demucs_study.training.runs import best_model_path
     from demucs_study.utils import write_json
 

@@ -3,7 +3,7 @@ import math
 
 import torch
 
-from demucs_study.models import load_model, save_model
+from demucs_study.models.io import load_model, save_model
 from demucs_study.training.batches import input_length
 from demucs_study.training.loop import loss_function, train_step
 

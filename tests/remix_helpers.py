@@ -91,7 +91,7 @@ def shared_data(tmp_path_factory):
     """(labeled tracks, validation tracks, classifier result) made once per test session: the tiny
     classifier trained on :func:`labeled_songs` (``train_classifier`` returns at once when its
     folder already holds the finished run)."""
-    from demucs_study.remix import train_classifier
+    from demucs_study.remix.classifier_train import train_classifier
 
     base = tmp_path_factory.getbasetemp() / "remix-shared"
     train = cached_tracks(base, labeled_songs(), "train") if not (base / "train").is_dir() else None

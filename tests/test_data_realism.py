@@ -41,21 +41,6 @@ def test_stereo_width_of_mono_independent_and_opposite_channels():
     assert realism.stereo_width(np.concatenate([mono, -mono])) == pytest.approx(1.0)
 
 
-def test_ebu_tech_3341_sine_reads_minus_23_lufs():
-    """EBU Tech 3341, test 1: a stereo 1 kHz sine at -23 dBFS (peak) in both channels is -23.0 LUFS."""
-    x = _sine(1000.0, 20.0, amp=10 ** (-23 / 20))
-    assert realism.loudness(x, SR) == pytest.approx(-23.0, abs=0.1)
-    assert realism.loudness(x * 10 ** (6 / 20), SR) == pytest.approx(-17.0, abs=0.1)
-    assert realism.loudness(np.zeros((2, SR)), SR) == float("-inf")
-
-
-def test_k_weighting_matches_pyloudnorm_on_steady_noise():
-    x = _noise(10.0, seed=1)
-    y = realism.k_weight(x, SR)
-    ungated = -0.691 + 10 * np.log10(np.sum(np.mean(y ** 2, axis=1)))
-    assert ungated == pytest.approx(realism.loudness(x, SR), abs=0.05)
-
-
 def test_crest_factor_of_sine_and_square():
     assert realism.crest_factor_db(_sine(440.0, 1.0)) == pytest.approx(20 * np.log10(np.sqrt(2)), abs=0.01)
     square = np.sign(_sine(441.0, 1.0) + 1e-9)

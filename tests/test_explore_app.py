@@ -173,7 +173,8 @@ def test_every_model_of_the_profile_is_explored_through_the_one_interface(explor
     import torch
 
     from demucs_study.config import profile_experiments
-    from demucs_study.models import build_model, save_model
+    from demucs_study.models import build_model
+    from demucs_study.models.io import save_model
     from demucs_study.training.runs import best_model_path
 
     monkeypatch.setenv("DEMUCS_STUDY_RUNS", str(tmp_path / "runs"))

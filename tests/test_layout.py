@@ -1,6 +1,9 @@
 """The shape of the tree: every library module has its own test file, named after it
-(``demucs_study/a/b.py`` -> ``tests/test_a_b.py``; ``demucs_study/x.py`` -> ``tests/test_x.py``), and the
-library has no import cycle between its modules."""
+(``demucs_study/a/b.py`` -> ``tests/test_a_b.py``; ``demucs_study/x.py`` -> ``tests/test_x.py``); a module of a
+nested package (``demucs_study/a/b/c.py``) may instead be tested by a file of its package
+(``tests/test_a_b*.py``) that imports it. The library has no import cycle between its modules, and a
+package's ``__init__.py`` holds only its docstring, except the two packages that are an API
+(``models``: the registry; ``evaluation.fast``: museval's ``evaluate``)."""
 import ast
 from pathlib import Path
 
@@ -17,9 +20,41 @@ def expected_test_file(module: Path) -> Path:
     return ROOT / "tests" / f"test_{'_'.join(parts)}.py"
 
 
+def package_test_files(module: Path) -> list[Path]:
+    """Test files of the nested package of ``module`` that import it (empty for a top-level package)."""
+    parts = module.relative_to(LIB).with_suffix("").parts
+    if len(parts) < 3:
+        return []
+    package, name = parts[:-1], parts[-1]
+    dotted = ".".join(("demucs_study", *package))
+    found = []
+    for test in sorted((ROOT / "tests").glob(f"test_{'_'.join(package)}*.py")):
+        text = test.read_text()
+        if f"{dotted}.{name}" in text or (f"from {dotted} import" in text and name in text):
+            found.append(test)
+    return found
+
+
 def test_every_module_has_its_own_test_file():
-    missing = [str(m.relative_to(ROOT)) for m in modules() if not expected_test_file(m).is_file()]
+    missing = [str(m.relative_to(ROOT)) for m in modules()
+               if not expected_test_file(m).is_file() and not package_test_files(m)]
     assert missing == []
+
+
+API_PACKAGES = ("models", "evaluation/fast")
+
+
+def test_package_files_hold_only_their_docstring():
+    offending = []
+    for init in sorted(LIB.rglob("__init__.py")):
+        package = str(init.parent.relative_to(LIB))
+        if package in API_PACKAGES or init.parent == LIB:
+            continue
+        body = ast.parse(init.read_text()).body
+        if any(not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)) and
+               not (isinstance(node, ast.ImportFrom) and node.module == "__future__") for node in body):
+            offending.append(package)
+    assert offending == []
 
 
 def _imports(module: Path) -> set[str]:

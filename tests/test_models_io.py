@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from demucs_study.errors import ParamsError
-from demucs_study.models import MODELS, Demucs, ModelError, build_model, load_model, load_package, save_model
+from demucs_study.models import MODELS, Demucs, build_model
+from demucs_study.models.io import ModelError, load_model, load_package, save_model
 
 TINY = dict(channels=4, depth=3, lstm_layers=1)
 

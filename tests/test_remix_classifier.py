@@ -9,8 +9,11 @@ import torch
 
 from demucs_study import SOURCES
 from demucs_study.errors import ParamsError
-from demucs_study.models import MODELS, load_model
-from demucs_study.remix import RemixError, RemixWarning, SilenceClassifier, load_classifier, train_classifier
+from demucs_study.models import MODELS
+from demucs_study.models.io import load_model
+from demucs_study.remix.classifier import SilenceClassifier, load_classifier
+from demucs_study.remix.classifier_train import train_classifier
+from demucs_study.remix.errors import RemixError, RemixWarning
 from demucs_study.remix import classifier_train as CT
 from demucs_study.remix import labels as L
 from demucs_study.remix.classifier import mel_filterbank
@@ -50,7 +53,7 @@ def test_classifier_learns_a_trivially_separable_case(shared):
     # the probabilities separate: inside each silent section high, elsewhere low
     model, _ = load_classifier(result["classifier"])
     stems = song(3.0, {"drums": [(1.0, 2.0)]}, seed=11)
-    from demucs_study.remix import score_mixture
+    from demucs_study.remix.classifier import score_mixture
 
     p = score_mixture(model, stems.sum(0), SR // 4)                    # windows of 0.5 s every 0.25 s
     inside = [4, 5, 6]                                                  # windows starting at 1.0, 1.25, 1.5 s

@@ -8,7 +8,9 @@ import torch
 from demucs_study import SOURCES
 from demucs_study.data.datasets import EPS
 from demucs_study.errors import ParamsError
-from demucs_study.remix import RemixBatch, RemixDataset, RemixError, check_plan, collate, epoch_plan, remix_count
+from demucs_study.remix.batches import check_plan, epoch_plan, remix_count
+from demucs_study.remix.dataset import RemixBatch, RemixDataset, collate
+from demucs_study.remix.errors import RemixError
 from demucs_study.remix.batches import shard_plan
 from demucs_study.training import batches as B
 from demucs_study.utils import mono_stats, write_json

@@ -10,9 +10,12 @@ import pytest
 
 from demucs_study import SOURCES
 from demucs_study.errors import ParamsError
-from demucs_study.remix import RemixError, RemixWarning, calibrate, extract, load_classifier, load_manifest
+from demucs_study.remix.calibrate import calibrate
+from demucs_study.remix.classifier import load_classifier
+from demucs_study.remix.errors import RemixError, RemixWarning
+from demucs_study.remix.extract import extract, load_manifest
 from demucs_study.remix import labels as L
-from demucs_study.remix import measure_extraction
+from demucs_study.remix.truth import measure_extraction
 
 from remix_helpers import SR, shared_data, song, unlabeled_root
 

@@ -15,8 +15,14 @@ from pathlib import Path
 import soundfile
 import torch
 
-from demucs_study.remix import (RemixDataset, RemixWarning, batch_loss, calibrate, collate, extract,
-                                load_classifier, measure_extraction, train_classifier)
+from demucs_study.remix.calibrate import calibrate
+from demucs_study.remix.classifier import load_classifier
+from demucs_study.remix.classifier_train import train_classifier
+from demucs_study.remix.dataset import RemixDataset, collate
+from demucs_study.remix.errors import RemixWarning
+from demucs_study.remix.extract import extract
+from demucs_study.remix.loss import batch_loss
+from demucs_study.remix.truth import measure_extraction
 from demucs_study.models import Demucs
 
 from remix_helpers import SR, TINY_CLASSIFIER, cached_tracks, labeled_songs, song, unlabeled_root, valid_songs

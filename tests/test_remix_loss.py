@@ -8,7 +8,8 @@ from demucs_study.errors import ParamsError
 from demucs_study.models import Demucs
 from demucs_study.models.base import Separator
 from demucs_study.models.utils import center_trim
-from demucs_study.remix import RemixBatch, batch_loss, weak_loss
+from demucs_study.remix.dataset import RemixBatch
+from demucs_study.remix.loss import batch_loss, weak_loss
 
 # B = 2 items, S = 4 sources, C = 1 channel, T = 2 samples.
 OUTPUT = torch.tensor([

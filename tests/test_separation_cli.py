@@ -12,7 +12,8 @@ from demucs_study import SOURCES
 from demucs_study.audio import read_audio
 from demucs_study.errors import AudioError
 from demucs_study.cli import main as cli_main
-from demucs_study.models import MODELS, Demucs, save_model
+from demucs_study.models import MODELS, Demucs
+from demucs_study.models.io import save_model
 from demucs_study.separation.cli import track_name
 from separate_helpers import IdentityModel
 

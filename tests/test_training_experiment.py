@@ -12,7 +12,8 @@ import torch
 
 from demucs_study.config import load_params
 from demucs_study.errors import ParamsError
-from demucs_study.models import Demucs, load_model
+from demucs_study.models import Demucs
+from demucs_study.models.io import load_model
 from demucs_study.training.cli import train as train_cli
 from demucs_study.training.experiment import train_experiment
 from demucs_study.training.runs import best_model_path, load_history, run_dir

@@ -39,6 +39,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .loudness import as_2d, loudness
+
 FEATURES = ("lufs", "crest_db", "centroid_hz", "rolloff_hz", "flatness", "width", "onset_rate")
 LABELS = {"lufs": "loudness (LUFS)", "crest_db": "crest factor (dB)", "centroid_hz": "spectral centroid (Hz)",
           "rolloff_hz": "spectral roll-off 85% (Hz)", "flatness": "spectral flatness",
@@ -56,61 +58,14 @@ ONSET_MIN_GAP = 0.05  # s
 ONSET_MIN_FLUX = 0.005
 
 
-def _as2d(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
-    return x[None] if x.ndim == 1 else x
-
-
 def _mid(x: np.ndarray) -> np.ndarray:
-    return _as2d(x).mean(axis=0)
+    return as_2d(x).mean(axis=0)
 
 
-# ------------------------------------------------------------------ loudness
-def _biquad(kind: str, fc: float, gain_db: float, q: float, samplerate: int) -> tuple[np.ndarray, np.ndarray]:
-    """RBJ "Audio EQ Cookbook" biquad coefficients (b, a), a normalised to a[0] = 1."""
-    amp = 10 ** (gain_db / 40)
-    w0 = 2 * np.pi * fc / samplerate
-    cw, alpha = np.cos(w0), np.sin(w0) / (2 * q)
-    if kind == "high_shelf":
-        s = 2 * np.sqrt(amp) * alpha
-        b = [amp * ((amp + 1) + (amp - 1) * cw + s), -2 * amp * ((amp - 1) + (amp + 1) * cw),
-             amp * ((amp + 1) + (amp - 1) * cw - s)]
-        a = [(amp + 1) - (amp - 1) * cw + s, 2 * ((amp - 1) - (amp + 1) * cw), (amp + 1) - (amp - 1) * cw - s]
-    elif kind == "high_pass":
-        b = [(1 + cw) / 2, -(1 + cw), (1 + cw) / 2]
-        a = [1 + alpha, -2 * cw, 1 - alpha]
-    else:
-        raise ValueError(kind)
-    b, a = np.array(b), np.array(a)
-    return b / a[0], a / a[0]
-
-
-def k_weight(x: np.ndarray, samplerate: int, dtype=np.float64) -> np.ndarray:
-    """The K-weighting of BS.1770 (a +4 dB high shelf above ~1.5 kHz, then a 38 Hz high-pass), with the
-    same filter parameters as pyloudnorm's default meter: ``(channels, time)`` -> same shape, computed
-    in ``dtype`` (float32 is faster and good to a few hundredths of a dB for levelling)."""
-    from scipy.signal import sosfilt
-
-    sos = [np.concatenate(_biquad(kind, fc, g, q, samplerate))
-           for kind, fc, g, q in (("high_shelf", 1500.0, 4.0, 1 / np.sqrt(2)), ("high_pass", 38.0, 0.0, 0.5))]
-    x = np.asarray(x, dtype=dtype)
-    return sosfilt(np.array(sos, dtype=dtype), x[None] if x.ndim == 1 else x, axis=-1)
-
-
-def loudness(x: np.ndarray, samplerate: int) -> float:
-    """Integrated loudness (LUFS) of ``x`` (channels, time) with pyloudnorm (BS.1770-4 gating);
-    -inf for silence. Needs at least 0.4 s of audio."""
-    import pyloudnorm
-
-    y = _as2d(x)
-    with np.errstate(divide="ignore"):
-        value = pyloudnorm.Meter(samplerate).integrated_loudness(np.ascontiguousarray(y.T))
-    return float(value)
-
-
+# ------------------------------------------------------------------ level
 def crest_factor_db(x: np.ndarray) -> float:
     """Peak over RMS of ``x`` (all channels pooled), dB; nan for silence."""
-    y = _as2d(x)
+    y = as_2d(x)
     rms = np.sqrt(np.mean(np.square(y)))
     return float(20 * np.log10(np.abs(y).max() / rms)) if rms > 0 else float("nan")
 
@@ -149,7 +104,7 @@ def spectral_features(x: np.ndarray, samplerate: int) -> dict:
 def stereo_width(x: np.ndarray) -> float:
     """Side energy over mid + side energy of a (2, time) signal: 0 mono, 0.5 uncorrelated, 1 anti-phase;
     0 for a single channel, nan for silence."""
-    y = _as2d(x)
+    y = as_2d(x)
     if y.shape[0] == 1:
         return 0.0
     mid, side = (y[0] + y[1]) / 2, (y[0] - y[1]) / 2
@@ -196,7 +151,7 @@ def onset_times(x: np.ndarray, samplerate: int, delta: float = 0.1) -> np.ndarra
 
 def onset_rate(x: np.ndarray, samplerate: int) -> float:
     """Onsets per second of ``x`` (channels, time)."""
-    return float(len(onset_times(x, samplerate)) / (_as2d(x).shape[-1] / samplerate))
+    return float(len(onset_times(x, samplerate)) / (as_2d(x).shape[-1] / samplerate))
 
 
 # ------------------------------------------------------------------ per signal, per folder

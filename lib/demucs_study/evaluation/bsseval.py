@@ -1,4 +1,5 @@
-"""Per-track metrics: museval's BSSEval v4 (the SiSEC 2018 protocol) and the fast "new SDR".
+"""Per-track metrics: BSSEval v4 (the SiSEC 2018 protocol; museval itself or :mod:`.fast`) and the
+fast "new SDR".
 
 Arrays of stems are ``(sources, channels, time)`` in the order of :data:`demucs_study.SOURCES`;
 museval itself takes ``(sources, time, channels)``, the transposition happens here only.
@@ -6,13 +7,14 @@ museval itself takes ``(sources, time, channels)``, the transposition happens he
 from __future__ import annotations
 
 import json
+import math
 import warnings
 from typing import Sequence
 
 import numpy as np
 
 from .. import SAMPLERATE, SOURCES
-from ..errors import AudioError
+from ..errors import AudioError, ParamsError
 
 #: Added to both energies of :func:`new_sdr` so that silence gives 0 dB instead of NaN/inf. The
 #: value is the ``delta`` of the "new SDR" of the Music Demixing Challenge 2021 (Mitsufuji et al.
@@ -90,30 +92,46 @@ def check_stems(name: str, references: np.ndarray, estimates: np.ndarray,
     return ref, est
 
 
+#: The implementations :func:`evaluate_track` can use: ``"fast"`` (:mod:`.fast`, the default) and
+#: ``"museval"`` (museval 0.4.1 itself). Both write museval's per-track JSON.
+BACKENDS = ("fast", "museval")
+
+
 def evaluate_track(name: str, references, estimates, samplerate: int = SAMPLERATE,
-                   win: float = 1.0, hop: float = 1.0, sources: Sequence[str] = SOURCES) -> dict | None:
-    """museval BSSEval v4 of one track, all stems evaluated together (SiSEC 2018).
+                   win: float = 1.0, hop: float = 1.0, sources: Sequence[str] = SOURCES,
+                   backend: str = "fast", return_conditioning: bool = False):
+    """BSSEval v4 of one track, all stems evaluated together (SiSEC 2018), as museval computes it.
 
     Args:
         name: the track name (used in messages only).
         references, estimates: ``(4, 2, T)`` float arrays, stems in the order of ``sources``;
-            cast to float64 before museval (as demucs' own evaluation does).
+            cast to float64 first (as demucs' own evaluation does).
         samplerate: Hz, to turn ``win`` and ``hop`` (seconds) into samples.
         win, hop: frame length and hop in seconds; SiSEC 2018 uses 1 s and 1 s.
+        backend: ``"fast"`` (:func:`demucs_study.evaluation.fast.evaluate_systems`: museval's
+            numbers to rounding, about 10x faster on 30 s tracks and over 20x on full-length
+            songs) or ``"museval"`` (``museval.evaluate``).
+        return_conditioning: also return the track's
+            :class:`~demucs_study.evaluation.fast.Conditioning` (None with the museval backend).
 
     Returns:
-        museval 0.4.1's per-track JSON as a dict (what ``TrackStore.json`` encodes):
+        museval 0.4.1's per-track JSON as a dict (what ``TrackStore.json`` encodes, built by
+        museval's ``TrackStore`` for both backends and validated against its schema):
         ``{"targets": [{"name", "frames": [{"time", "duration", "metrics": {"SDR", "SIR",
         "SAR", "ISR"}}]}], "museval_version"}``; values rounded to 1e-5 as museval does, frames
-        where museval is undefined (a silent reference or estimate in that frame) are ``nan``
-        (museval writes them as ``NaN``). ``None`` when a stem is digital silence over the whole
-        track (museval raises then): a :class:`SilentStemWarning` naming the track and stem is
-        issued instead.
+        where BSSEval is undefined (a silent reference or estimate in that frame) and infinite
+        values are ``nan`` (museval writes them as ``NaN``). ``None`` when a stem is digital
+        silence over the whole track (museval raises then): a :class:`SilentStemWarning` naming the
+        track and stem is issued instead. With ``return_conditioning``: ``(dict or None,
+        conditioning or None)``.
 
-    Cost: a fixed ~8-10 s of one CPU core per track (museval solves one 4096 x 4096 system per
-    stem: 4 stems x 2 channels x 512 filter taps) plus the per-minute work; 62 CPU s per track-minute
-    for 30 s tracks here (``benchmarks/bench_museval.json``), ~45 s for full-length songs.
+    Cost (museval backend): a fixed ~8-10 s of one CPU core per track (museval solves one 4096 x
+    4096 system per stem: 4 stems x 2 channels x 512 filter taps) plus the per-minute work; 62 CPU
+    s per track-minute for 30 s tracks here (``benchmarks/bench_museval.json``), ~45 s for
+    full-length songs. The fast backend: ``benchmarks/bench_fast_bsseval.json``.
     """
+    if backend not in BACKENDS:
+        raise ParamsError(f"track {name!r}: unknown evaluation backend {backend!r}; use one of {', '.join(BACKENDS)}")
     ref, est = check_stems(name, references, estimates, sources)
     if not (isinstance(samplerate, (int, np.integer)) and samplerate > 0):
         raise AudioError(f"track {name!r}: samplerate must be a positive integer, got {samplerate!r}")
@@ -125,26 +143,81 @@ def evaluate_track(name: str, references, estimates, samplerate: int = SAMPLERAT
                 warnings.warn(SilentStemWarning(
                     f"track {name!r}: the {what} of {stem!r} is silent over the whole track; BSSEval is "
                     f"undefined there, the track is skipped"), stacklevel=2)
-                return None
+                return (None, None) if return_conditioning else None
 
+    compute = _fast_metrics if backend == "fast" else _museval_metrics
+    (sdr, isr, sir, sar), conditioning = compute(name, ref.transpose(0, 2, 1), est.transpose(0, 2, 1),
+                                                 int(win * samplerate), int(hop * samplerate), sources)
+    scores = track_json(name, sources, win, hop, sdr, isr, sir, sar)
+    return (scores, conditioning) if return_conditioning else scores
+
+
+def _singular(name: str) -> AudioError:
+    return AudioError(
+        f"track {name!r}: the references' correlation matrix is singular (e.g. two identical "
+        f"stems or an all-zero channel), which museval 0.4.1 cannot handle with numpy 2")
+
+
+def _museval_metrics(name, ref, est, win, hop, sources):
     import museval
-    from museval.aggregate import TrackStore
 
     try:
-        sdr, isr, sir, sar = museval.evaluate(
-            ref.transpose(0, 2, 1), est.transpose(0, 2, 1),
-            win=int(win * samplerate), hop=int(hop * samplerate), mode="v4", padding=False)
+        metrics = museval.evaluate(ref, est, win=win, hop=hop, mode="v4", padding=False)
     except AttributeError as exc:
         # museval 0.4.1 falls back to lstsq through ``np.linalg.linalg.LinAlgError``, a name numpy 2
         # removed: an exactly singular reference correlation matrix then ends up here.
         if "linalg" not in str(exc):
             raise
-        raise AudioError(
-            f"track {name!r}: the references' correlation matrix is singular (e.g. two identical "
-            f"stems or an all-zero channel), which museval 0.4.1 cannot handle with numpy 2") from None
+        raise _singular(name) from None
+    return metrics, None
+
+
+def _fast_metrics(name, ref, est, win, hop, sources):
+    from .fast import evaluate_systems
+
+    scores = evaluate_systems(ref, [est], win=win, hop=hop, padding=False, track=name, names=sources)[0]
+    if scores.conditioning.lstsq_fallback:
+        raise _singular(name)  # museval would fail here: score the same tracks with both backends
+    return tuple(scores), scores.conditioning
+
+
+def track_json(name: str, sources: Sequence[str], win: float, hop: float, sdr, isr, sir, sar) -> dict:
+    """museval's per-track JSON (``TrackStore``, validated against museval's ``musdb.schema.json``)
+    from per-frame metrics ``(nsrc, nwin)`` in dB; ``win`` and ``hop`` in seconds."""
+    from museval.aggregate import TrackStore
+
     store = TrackStore(track_name=name, win=win, hop=hop)
     for i, stem in enumerate(sources):
         store.add_target(target_name=stem, values={
             "SDR": sdr[i].tolist(), "SIR": sir[i].tolist(), "ISR": isr[i].tolist(), "SAR": sar[i].tolist()})
     store.validate()
     return json.loads(store.json)
+
+
+def max_deviation(scores: dict, other: dict, name: str = "track") -> dict[str, float]:
+    """Largest absolute difference per metric between two per-track JSON dicts (``--check``).
+
+    Frames must line up (same targets, frame times and durations; an :class:`AudioError` naming
+    the track says where they do not). A frame that is NaN in both is equal; NaN in only one of
+    them counts as an ``inf`` deviation.
+
+    Returns:
+        ``{"SDR": dB, "SIR": dB, "SAR": dB, "ISR": dB}``.
+    """
+    names = [t["name"] for t in scores["targets"]]
+    if names != [t["name"] for t in other["targets"]]:
+        raise AudioError(f"track {name!r}: the two results hold different targets: {names} and "
+                         f"{[t['name'] for t in other['targets']]}")
+    worst: dict[str, float] = {}
+    for ta, tb in zip(scores["targets"], other["targets"]):
+        frames_a = [(f["time"], f["duration"]) for f in ta["frames"]]
+        if frames_a != [(f["time"], f["duration"]) for f in tb["frames"]]:
+            raise AudioError(f"track {name!r}: the frames of {ta['name']!r} differ between the two results "
+                             f"({len(ta['frames'])} and {len(tb['frames'])} frames)")
+        for fa, fb in zip(ta["frames"], tb["frames"]):
+            for metric, va in fa["metrics"].items():
+                vb = fb["metrics"][metric]
+                nan_a, nan_b = math.isnan(va), math.isnan(vb)
+                delta = 0.0 if nan_a and nan_b else math.inf if nan_a or nan_b else abs(va - vb)
+                worst[metric] = max(worst.get(metric, 0.0), delta)
+    return worst

@@ -4,7 +4,8 @@
 arguments under ``models.<name>``) to the class: ``demucs`` (:class:`Demucs`), ``waveunet``
 (:class:`WaveUNet`, the Wave-U-Net baseline) and ``mmdense`` (:class:`MMDense`: MMDenseLSTM, or
 MMDenseNet with ``lstm: false``; one name with a switch, since the two share every other argument).
-Every registered class decorates its
+``silence_classifier`` (:class:`~demucs_study.remix.classifier.SilenceClassifier`) is registered too, so
+that it is saved and loaded like the separators. Every registered class decorates its
 ``__init__`` with :func:`demucs_study.models.utils.capture_init` (so that
 :func:`~demucs_study.models.io.save_model` can store its constructor arguments) and has the
 attributes ``sources`` (list of names) and ``samplerate``.
@@ -12,12 +13,14 @@ Importing this package imports torch.
 """
 from __future__ import annotations
 
+from ..remix.classifier import NAME as CLASSIFIER, SilenceClassifier
 from .demucs import Demucs
 from .mmdense import MMDense
 from .waveunet import WaveUNet
 
-#: Model name -> class.
-MODELS: dict = {"demucs": Demucs, "waveunet": WaveUNet, "mmdense": MMDense}
+#: Model name -> class: the separators, and the remix scheme's silence classifier (saved and loaded
+#: the same way, weights-only).
+MODELS: dict = {"demucs": Demucs, "waveunet": WaveUNet, "mmdense": MMDense, CLASSIFIER: SilenceClassifier}
 
 
 def build_model(name: str, **kwargs):
@@ -38,9 +41,3 @@ def build_model(name: str, **kwargs):
         raise ParamsError(f"model {name!r} has no argument(s) {unknown}; its arguments are {accepted} "
                           f"(parameters `models.{name}.*`)")
     return cls(**kwargs)
-
-
-from .io import ModelError, load_model, load_package, save_model  # noqa: E402
-
-__all__ = ["MODELS", "Demucs", "WaveUNet", "MMDense", "build_model", "save_model", "load_model", "load_package",
-           "ModelError"]

@@ -129,25 +129,3 @@ can call it unconditionally. Nothing else needs checkpointing: the remixed items
 
 Importing this package imports torch.
 """
-from .batches import check_plan, epoch_plan, remix_count, shard_plan
-from .budget import labeled_subset
-from .calibrate import MIN_MIX_DB, calibrate, validation_excerpts
-from .classifier import SilenceClassifier, load_classifier, score_mixture
-from .classifier_train import DEFAULTS as CLASSIFIER_DEFAULTS
-from .classifier_train import train_classifier
-from .dataset import RemixBatch, RemixDataset, StemPool, collate
-from .errors import RemixError, RemixWarning
-from .extract import DEFAULT_SOURCES, EXCERPT, extract, load_manifest
-from .labels import ABSOLUTE_DB, RELATIVE_DB, energy_table, silence_labels, window_energies, window_labels
-from .loss import batch_loss, weak_loss
-from .thresholds import TARGET_PRECISION, choose_threshold, choose_thresholds, precision_recall
-from .truth import measure_extraction
-
-__all__ = [
-    "ABSOLUTE_DB", "CLASSIFIER_DEFAULTS", "DEFAULT_SOURCES", "EXCERPT", "MIN_MIX_DB", "RELATIVE_DB",
-    "TARGET_PRECISION", "RemixBatch", "RemixDataset", "RemixError", "RemixWarning", "SilenceClassifier", "StemPool",
-    "batch_loss", "calibrate", "check_plan", "choose_threshold", "choose_thresholds", "collate", "energy_table",
-    "epoch_plan", "extract", "labeled_subset", "load_classifier", "load_manifest", "measure_extraction",
-    "precision_recall", "remix_count", "score_mixture", "shard_plan", "silence_labels", "train_classifier",
-    "validation_excerpts", "weak_loss", "window_energies", "window_labels",
-]

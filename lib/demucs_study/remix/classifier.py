@@ -126,16 +126,6 @@ class SilenceClassifier(nn.Module):
             self.train(was)
 
 
-def register() -> None:
-    """Add the classifier to the model registry (idempotent)."""
-    from ..models import MODELS
-
-    MODELS.setdefault(NAME, SilenceClassifier)
-
-
-register()
-
-
 def load_classifier(path: str | os.PathLike) -> tuple[SilenceClassifier, dict]:
     """(classifier in eval mode, the ``extra`` dict saved with it: thresholds, validation metrics,
     training configuration). Raises :class:`~demucs_study.models.io.ModelError` naming ``path``."""

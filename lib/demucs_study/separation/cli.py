@@ -223,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="audio files to separate")
     parser.add_argument("-m", "--model", required=True, metavar="CHECKPOINT",
-                        help="model file written by demucs_study.models.save_model (loaded weights-only)")
+                        help="model file written by demucs_study.models.io.save_model (loaded weights-only)")
     parser.add_argument("-o", "--out", required=True, metavar="OUTDIR", help="output folder")
     parser.add_argument("--shifts", type=lambda t: _whole(t, 0), default=0, metavar="N",
                         help="shift trick: average N random shifts in [0, 0.5 s) (default 0: none; the "
@@ -260,7 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
 def separate(argv: list[str]) -> int:
     """``python -m demucs_study separate ...``; returns 0 if every file was written, else 1.
 
-    An unusable model file raises :class:`~demucs_study.models.ModelError` (the CLI prints it, exit 1).
+    An unusable model file raises :class:`~demucs_study.models.io.ModelError` (the CLI prints it, exit 1).
     """
     args = build_parser().parse_args(argv)
     out_dir = Path(args.out)
@@ -269,7 +269,7 @@ def separate(argv: list[str]) -> int:
 
     import torch
 
-    from ..models import load_model
+    from ..models.io import load_model
 
     if args.jobs:
         torch.set_num_threads(args.jobs)

@@ -249,7 +249,7 @@ def _mean_square(x: np.ndarray, spans: list[tuple[int, int]]) -> tuple[float, in
 
 def _kweighted_mean_square(x: np.ndarray, spans: list[tuple[int, int]], samplerate: int) -> tuple[float, int]:
     """_mean_square of the K-weighted (BS.1770) signal: loudness without gating, over ``spans``."""
-    from ..realism import k_weight
+    from ..loudness import k_weight
 
     a0, b1 = min(a for a, _ in spans), max(b for _, b in spans)
     y = k_weight(np.ascontiguousarray(x[a0:b1].T), samplerate, np.float32).T
