@@ -90,8 +90,45 @@ def test_split_option_picks_the_sub_folder(tmp_path, capsys):
     assert cli_main(["evaluate", *argv, "--tracks", "a"]) == 0
 
 
-def test_required_options_are_usage_errors(capsys):
-    with pytest.raises(SystemExit) as exit_:
-        evaluate_cli(["--references", "r", "--estimates", "e"])
-    assert exit_.value.code == 2
-    assert "the following arguments are required: --out" in capsys.readouterr().err
+
+
+def test_missing_folders_are_one_error_naming_them(capsys):
+    assert cli_main(["evaluate", "--references", "r", "--estimates", "e"]) == 1
+    assert "error: give --out (or --params params/<profile>/<experiment>.yaml)" in capsys.readouterr().err
+
+
+def test_backends_agree_and_check_reports_the_deviation_from_museval(tmp_path, capsys):
+    """--backend fast (the default) and museval give the same numbers; --check N re-scores N tracks with
+    museval and prints the largest deviation per metric (rounding)."""
+    from demucs_study.evaluation.bsseval import max_deviation
+
+    two_tracks(tmp_path)
+    common = ["--references", str(tmp_path / "ref"), "--estimates", str(tmp_path / "est"), "--quiet"]
+    assert evaluate_cli(common + ["--out", str(tmp_path / "fast"), "--check", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "check a: SDR " in out and "check b" not in out
+    worst = out.strip().splitlines()[-1]
+    assert worst.startswith("largest deviation from museval over 1 track(s): SDR ")
+    values = [float(v.split()[1]) for v in worst.split(": ", 1)[1].split(", ")]
+    assert max(values) < 1e-4   # the stored JSON is rounded to 1e-5 dB
+    assert evaluate_cli(common + ["--out", str(tmp_path / "mus"), "--backend", "museval"]) == 0
+    fast, mus = (json.loads((tmp_path / d / "a.json").read_text()) for d in ("fast", "mus"))
+    assert max(max_deviation(fast, mus, "a").values()) < 1e-4
+
+
+def test_params_scores_a_system_of_the_study(tmp_path, monkeypatch):
+    """--params finds the references and estimates where the study keeps them; --system picks MIX."""
+    from demucs_study.evaluation import testset
+    from fakedata import make_wav_dataset
+
+    root = tmp_path / "musdb"
+    make_wav_dataset(root, test=("Delta - Fourth",), seconds=1.5)
+    monkeypatch.setenv("DEMUCS_STUDY_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("DEMUCS_STUDY_RESULTS", str(tmp_path / "results"))
+    params_file = tmp_path / "params" / "unit" / "x.yaml"
+    params_file.parent.mkdir(parents=True)
+    params_file.write_text(f"name: x\ndataset: {{root: {root}}}\neval: {{jobs: 1, backend: fast}}\n")
+    params = {"profile": "unit", "experiment": "x", "dataset": {"root": str(root)}, "eval": {"jobs": 1}}
+    testset.reference_estimates(params, "MIX")
+    assert evaluate_cli(["--params", str(params_file), "--system", "MIX", "--quiet"]) == 0
+    assert (tmp_path / "results" / "unit" / "evals" / "MIX" / "test" / "Delta - Fourth.json").is_file()

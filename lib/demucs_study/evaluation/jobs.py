@@ -36,7 +36,8 @@ class TrackTask:
 
     ``references`` and ``estimates`` are each either a mapping ``stem -> file`` (wav, flac or
     ``.npy`` of ``(channels, time)``) or one ``.npy`` file of ``(sources, channels, time)``.
-    ``sources`` names the stems in order (SiSEC 2018: the four MUSDB stems evaluated together).
+    ``sources`` names the stems in order (SiSEC 2018: the four MUSDB stems evaluated together);
+    ``backend`` is the BSSEval implementation (:data:`.bsseval.BACKENDS`: ``fast`` or ``museval``).
     """
     name: str
     references: Stems
@@ -45,6 +46,7 @@ class TrackTask:
     win: float = 1.0
     hop: float = 1.0
     sources: tuple[str, ...] = SOURCES
+    backend: str = "fast"
 
 
 def json_path(out_dir: str | os.PathLike, track: str) -> Path:
@@ -162,7 +164,8 @@ def run_task(task: TrackTask, out_dir: str | os.PathLike) -> tuple[str, str, lis
     ests = load_stems(task.estimates, task.name, task.samplerate, task.sources)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SilentStemWarning)
-        scores = evaluate_track(task.name, refs, ests, task.samplerate, task.win, task.hop, task.sources)
+        scores = evaluate_track(task.name, refs, ests, task.samplerate, task.win, task.hop, task.sources,
+                                backend=task.backend)
     messages = [str(w.message) for w in caught if issubclass(w.category, SilentStemWarning)]
     if scores is None:
         return task.name, "silent", messages
@@ -206,3 +209,30 @@ def evaluate_tracks(tasks: Iterable[TrackTask], out_dir: str | os.PathLike, jobs
         for message in messages:
             warnings.warn(SilentStemWarning(message), stacklevel=2)
     return {name: status[name] for name in names}
+
+
+def check_with_museval(tasks: Iterable[TrackTask], out_dir: str | os.PathLike, count: int) -> dict[str, dict]:
+    """Score the first ``count`` tasks (by track name) that have a JSON in ``out_dir`` again with
+    museval itself, and compare: ``{track: {"SDR": dB, ...}}``, the largest absolute deviation per
+    metric between the stored scores and museval's (``bsseval.max_deviation``). Nothing is written."""
+    import json
+
+    from .bsseval import max_deviation
+
+    if count < 1:
+        raise DatasetError(f"--check {count}: give a number of tracks >= 1")
+    stored = [t for t in sorted(tasks, key=lambda t: t.name) if json_path(out_dir, t.name).is_file()]
+    if not stored:
+        raise DatasetError(f"no scored track in {out_dir} to check: evaluate first")
+    out = {}
+    for task in stored[:count]:
+        refs = load_stems(task.references, task.name, task.samplerate, task.sources)
+        ests = load_stems(task.estimates, task.name, task.samplerate, task.sources)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SilentStemWarning)
+            reference = evaluate_track(task.name, refs, ests, task.samplerate, task.win, task.hop, task.sources,
+                                       backend="museval")
+        if reference is not None:
+            scores = json.loads(json_path(out_dir, task.name).read_text())
+            out[task.name] = max_deviation(scores, reference, task.name)
+    return out

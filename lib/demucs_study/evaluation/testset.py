@@ -97,17 +97,27 @@ def reference_estimates(params: dict, system: str, cache=None) -> Path:
     return out
 
 
-def score_system(params: dict, system: str, jobs: int | None = None, progress: bool = False, cache=None) -> Path:
-    """museval every test track of ``system`` (whose estimates exist) into ``evals_dir``; resumable.
-
-    A track's JSON is kept only if it is newer than its estimates: an interrupted evaluation resumes,
-    while a fresh separation (a re-run of the committed study on a new machine) is scored again."""
-    from .jobs import TrackTask, evaluate_tracks
+def system_tasks(params: dict, system: str, cache=None) -> list:
+    """One :class:`~.jobs.TrackTask` per test track of ``system``: the cached true stems against its
+    estimates, scored with the ``eval.backend`` of ``params``."""
+    from .jobs import TrackTask
 
     cache = test_cache(params) if cache is None else cache
     est = estimates_dir(params["profile"], system)
-    tasks = [TrackTask(name=t.name, references=str(t.dir / "stems.npy"), estimates=str(est / f"{t.name}.npy"))
-             for t in cache.tracks("test")]
+    backend = str(params.get("eval", {}).get("backend", "fast"))
+    return [TrackTask(name=t.name, references=str(t.dir / "stems.npy"), estimates=str(est / f"{t.name}.npy"),
+                      backend=backend) for t in cache.tracks("test")]
+
+
+def score_system(params: dict, system: str, jobs: int | None = None, progress: bool = False, cache=None) -> Path:
+    """BSSEval v4 of every test track of ``system`` (whose estimates exist) into ``evals_dir`` with the
+    ``eval.backend`` of ``params`` (``fast``: :mod:`.fast`, museval's numbers; ``museval``); resumable.
+
+    A track's JSON is kept only if it is newer than its estimates: an interrupted evaluation resumes,
+    while a fresh separation (a re-run of the committed study on a new machine) is scored again."""
+    from .jobs import evaluate_tracks
+
+    tasks = system_tasks(params, system, cache)
     out = evals_dir(params["profile"], system)
     for task in tasks:  # a score older than its estimates is stale (e.g. committed results, re-run here)
         score, estimate = out / f"{task.name}.json", Path(task.estimates)
