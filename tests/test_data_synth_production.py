@@ -201,6 +201,7 @@ def test_formants_follow_the_vowels():
     assert voice.formants(x, SR, [], 9.0) is x
 
 
+@pytest.mark.slow
 # ------------------------------------------------------------------ songs and datasets
 def test_produced_songs_are_clean_and_differ_from_dry_ones():
     for i in range(3):
@@ -217,7 +218,7 @@ def test_produced_songs_are_clean_and_differ_from_dry_ones():
         assert [p["notes"] for p in dmeta["parts"]] == [p["notes"] for p in meta["parts"]]
         assert np.abs(dry - stems).max() > 0.01
 
-
+@pytest.mark.slow
 def test_unlabeled_songs_have_hidden_true_stems(tmp_path):
     out = tmp_path / "u"
     m = synth.generate_dataset(out, seed=4, train=0, valid=0, test=0, unlabeled=3, duration=8.0)

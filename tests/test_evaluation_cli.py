@@ -97,6 +97,7 @@ def test_missing_folders_are_one_error_naming_them(capsys):
     assert "error: give --out (or --params params/<profile>/<experiment>.yaml)" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_backends_agree_and_check_reports_the_deviation_from_museval(tmp_path, capsys):
     """--backend fast (the default) and museval give the same numbers; --check N re-scores N tracks with
     museval and prints the largest deviation per metric (rounding)."""

@@ -32,7 +32,7 @@ from demucs_study.evaluation.fast import (ILL_CONDITIONED, evaluate, evaluate_sy
 from demucs_study.evaluation.fast.correlations import GramOperator, correlations, cross_matrix, gram_matrix
 from demucs_study.evaluation.fast.segments import Segmentation, segmentation
 from demucs_study.evaluation.fast.filters import EPS, solve_like_museval
-from test_evaluate import synthetic_track
+from eval_helpers import synthetic_track
 
 STRICT_DB = 1e-6     # the bound on well-conditioned inputs (observed: ~1e-12)
 SDR_DB = 1e-9        # SDR on every input, ill-conditioned ones included
@@ -134,6 +134,7 @@ def small_stereo():
     return broadband(2, 0.5, 2, seed=5)
 
 
+@pytest.mark.slow
 def test_gram_matrix_is_museval_g_with_its_exact_block_transposes(small_stereo):
     refs, _ = small_stereo
     g6, _ = mm._compute_reference_correlations(refs, 512)
@@ -152,6 +153,7 @@ def test_gram_matrix_is_museval_g_with_its_exact_block_transposes(small_stereo):
     np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-14 * np.abs(theirs).max())
 
 
+@pytest.mark.slow
 def test_filters_are_museval_filters(small_stereo):
     refs, ests = small_stereo
     g6, sf = mm._compute_reference_correlations(refs, 512)
@@ -192,6 +194,7 @@ def study_3s():
     return refs, ests, run_museval(refs, ests, 44100, 44100), evaluate_systems(refs, [ests])[0]
 
 
+@pytest.mark.slow
 def test_study_track_parity_with_museval(study_3s):
     refs, ests, theirs, scores = study_3s
     ours = np.array(list(scores))
@@ -284,6 +287,7 @@ def test_quiet_track_depends_on_eps_like_museval():
     assert np.max(np.abs(quiet[1:] - loud[1:])) > 100 * STRICT_DB
 
 
+@pytest.mark.slow
 def test_sdr_only_is_the_full_sdr_and_the_closed_form(study_3s):
     refs, ests, theirs, full = study_3s
     only = evaluate_systems(refs, [ests], sdr_only=True)[0]
@@ -326,6 +330,7 @@ def test_ill_conditioned_sdr_and_masks_equal_and_flagged(ill_parity):
     assert reference_conditioning(refs).ill_conditioned
 
 
+@pytest.mark.slow
 def test_well_conditioned_reference_is_not_flagged(small_stereo):
     refs, _ = small_stereo
     conditioning = reference_conditioning(refs)
@@ -369,6 +374,7 @@ def test_kept_and_recomputed_frame_spectra_give_the_same_metrics(monkeypatch, ke
 
 
 # ---------------------------------------------------------------- museval's JSON
+@pytest.mark.slow
 def test_track_json_equals_museval_trackstore(study_3s):
     refs, ests, theirs, _ = study_3s
     ours = evaluate_track("synthetic", refs.transpose(0, 2, 1), ests.transpose(0, 2, 1))
@@ -380,6 +386,7 @@ def test_track_json_equals_museval_trackstore(study_3s):
     assert math.isnan(ours["targets"][3]["frames"][2]["metrics"]["SDR"])
 
 
+@pytest.mark.slow
 def test_evaluate_track_backends_agree_and_conditioning_is_returned():
     refs, ests = broadband(2, 2.0, 2, seed=41)
     args = ("pair", refs.transpose(0, 2, 1), ests.transpose(0, 2, 1), SR)
@@ -397,6 +404,7 @@ def test_evaluate_track_backends_agree_and_conditioning_is_returned():
         max_deviation(fast_json, museval_json)
 
 
+@pytest.mark.slow
 def test_evaluate_track_refuses_what_museval_refuses(monkeypatch):
     refs, ests = broadband(2, 1.0, 1, seed=51)
     args = ("t", refs.transpose(0, 2, 1), ests.transpose(0, 2, 1), SR)

@@ -74,6 +74,7 @@ def test_evaluate_tracks_resumes_and_writes_atomically(tmp_path, monkeypatch):
     assert sorted(p.name for p in out.iterdir()) == ["one.json", "two.json"]
 
 
+@pytest.mark.slow
 def test_evaluate_tracks_in_parallel_workers_with_a_silent_track(tmp_path):
     """Two spawned workers (each pays ~5 s CPU importing museval, so only one track runs it)."""
     tasks = make_tasks(tmp_path, ["p1", "p2"], silent=1)

@@ -154,6 +154,7 @@ def test_bad_arguments_are_clear_errors(kwargs, match):
         MMDense(**{**TINY, **kwargs})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kwargs", [dict(), dict(per_source=False, lstm=False)])
 def test_two_smoke_epochs_have_finite_decreasing_loss(kwargs):
     torch.manual_seed(0)

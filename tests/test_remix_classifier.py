@@ -39,6 +39,7 @@ def test_mel_filterbank_covers_the_range_with_unit_area_filters():
     assert np.all(np.diff(centres) > 0) and centres[0] < 100 and 12000 < centres[-1] < 16000
 
 
+@pytest.mark.slow
 def test_classifier_learns_a_trivially_separable_case(shared):
     _, valid, result = shared
     assert result["done"] and result["epochs_done"] == TINY_CLASSIFIER["epochs"]
@@ -102,6 +103,7 @@ def test_finished_classifier_returns_at_once_and_rechooses_thresholds_without_tr
     train_classifier(train, valid, result["classifier"].parent, config=TINY_CLASSIFIER, seed=0)  # restore
 
 
+@pytest.mark.slow
 def test_training_resumes_bit_for_bit(tmp_path):
     train = cached_tracks(tmp_path, labeled_songs(), "train")
     valid = cached_tracks(tmp_path, valid_songs(), "valid")

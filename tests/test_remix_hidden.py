@@ -13,6 +13,7 @@ import warnings
 from pathlib import Path
 
 import soundfile
+import pytest
 import torch
 
 from demucs_study.remix.calibrate import calibrate
@@ -65,6 +66,7 @@ def touched(seen, folder: Path) -> list:
     return [s for s in seen if key in s[1] or str(folder) in s[1]]
 
 
+@pytest.mark.slow
 def test_training_extraction_and_remixed_batches_never_touch_the_hidden_stems(tmp_path):
     root = tmp_path / "synth"
     folder = unlabeled_root(root, {"Song X": song(6.0, {"bass": [(2.0, 4.0)]}, seed=9), "Song Y": song(3.0, seed=1)})
@@ -101,6 +103,7 @@ def test_training_extraction_and_remixed_batches_never_touch_the_hidden_stems(tm
     assert any(event == "soundfile" and "bass.wav" in args for event, args in touched(seen, truth))
 
 
+@pytest.mark.slow
 def test_only_the_truth_module_names_the_hidden_folder():
     """Besides the synthetic generator (which writes it), no module of the package names the folder of
     hidden stems but remix/truth.py."""

@@ -22,6 +22,8 @@ from demucs_study.training import rng
 from demucs_study.training.experiment import train_hash
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Every test here trains the smoke experiment (seconds each): part of make test, not of make test-fast.
+pytestmark = pytest.mark.slow
 SMOKE = ROOT / "params" / "smoke" / "demucs.yaml"
 THREADS = 1
 
