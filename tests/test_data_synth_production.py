@@ -201,8 +201,8 @@ def test_formants_follow_the_vowels():
     assert voice.formants(x, SR, [], 9.0) is x
 
 
-@pytest.mark.slow
 # ------------------------------------------------------------------ songs and datasets
+@pytest.mark.slow
 def test_produced_songs_are_clean_and_differ_from_dry_ones():
     for i in range(3):
         stems, meta = synth.render_song(11, 8.0, split="test", index=i)
