@@ -42,3 +42,28 @@ def test_references_are_scored_once_and_rescored_when_estimates_change(params):
 def test_unknown_reference_is_refused(params):
     with pytest.raises(ValueError, match="unknown reference system 'IRM9'"):
         study.reference_estimates(params, "IRM9")
+
+
+def test_conditioning_table_flags_ill_conditioned_references(params):
+    """One row per test track, a condition number above 1 and a flag consistent with the threshold; a
+    dual-mono copy of the references (L == R: G exactly singular) is flagged."""
+    from demucs_study.evaluation.fast import ILL_CONDITIONED
+
+    table = study.conditioning_table(params)
+    assert list(table.index) == ["Delta - Fourth"]
+    cond, flag = table.loc["Delta - Fourth", "condition number"], table.loc["Delta - Fourth", "ill-conditioned"]
+    assert cond > 1 and flag == (cond > ILL_CONDITIONED)
+    from demucs_study.evaluation.fast import reference_conditioning
+
+    track = study.test_cache(params).tracks("test")[0]
+    dual = np.repeat(track.stems()[:, :1], 2, axis=1)
+    assert reference_conditioning(dual.transpose(0, 2, 1)).ill_conditioned
+
+
+@pytest.mark.slow
+def test_check_system_compares_stored_scores_with_museval(params):
+    study.reference_estimates(params, "MIX")
+    study.score_system(params, "MIX")
+    table = study.check_system(params, "MIX", count=1)
+    assert list(table.index) == ["Delta - Fourth"] and set(table.columns) == {"SDR", "ISR", "SIR", "SAR"}
+    assert table.loc["Delta - Fourth", "SDR"] < 1e-4   # SDR is exact (the JSON rounds to 1e-5 dB)

@@ -127,6 +127,33 @@ def score_system(params: dict, system: str, jobs: int | None = None, progress: b
     return out
 
 
+def check_system(params: dict, system: str, count: int = 1):
+    """The stored scores of ``count`` test tracks of ``system`` against museval itself run now: a
+    DataFrame with a row per track and the largest absolute deviation (dB) per metric."""
+    import pandas as pd
+
+    from .jobs import check_with_museval
+
+    deviations = check_with_museval(system_tasks(params, system), evals_dir(params["profile"], system), count)
+    return pd.DataFrame(deviations).T.rename_axis("track")
+
+
+def conditioning_table(params: dict, cache=None):
+    """Per test track: the condition number of the references' correlation matrix (BSSEval v4's G)
+    and whether it is ill-conditioned (``evaluation.fast.reference_conditioning``): where it is, museval's
+    ISR/SIR/SAR are numerically undetermined (SDR is not affected)."""
+    import pandas as pd
+
+    from .fast import reference_conditioning
+
+    cache = test_cache(params) if cache is None else cache
+    rows = []
+    for t in cache.tracks("test"):
+        c = reference_conditioning(t.stems().transpose(0, 2, 1))
+        rows.append({"track": t.name, "condition number": float(c.cond), "ill-conditioned": bool(c.ill_conditioned)})
+    return pd.DataFrame(rows).set_index("track")
+
+
 def evaluate_experiment(params: dict, jobs: int | None = None, progress: bool = False) -> Path:
     """Separate the test set with the trained experiment and score it. Returns its evals folder."""
     cache = test_cache(params)
