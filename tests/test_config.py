@@ -61,3 +61,16 @@ def test_a_models_recipe_is_its_default_and_the_name_says_only_what_differs_from
     # another model on a file named after a different one must not pass for it
     assert load_params(ROOT / "params/smoke/demucs.yaml", ["model=waveunet"])["experiment"] == "demucs model=waveunet"
     assert load_params(ROOT / "params/full/demucs.yaml")["train"]["batch_size"] == 64
+
+
+def test_a_profile_may_extend_a_recipe_and_its_keys_are_checked_when_applied(tmp_path):
+    (tmp_path / "defaults.yaml").write_text("name: x\nmodel: a\ntrain: {lr: 1, epochs: 2}\nrecipes: {b: {train: {lr: 2}}}\n")
+    prof = tmp_path / "p"
+    prof.mkdir()
+    (prof / "defaults.yaml").write_text("recipes: {b: {train: {epochs: 5}}, c: {train: {lrr: 3}}}\n")
+    (prof / "b.yaml").write_text("name: b\nmodel: b\n")
+    (prof / "c.yaml").write_text("name: c\nmodel: c\n")
+    b = load_params(prof / "b.yaml")
+    assert (b["experiment"], b["train"]["lr"], b["train"]["epochs"]) == ("b", 2, 5)
+    with pytest.raises(ParamsError, match=r"unknown parameter recipes\.c: train\.lrr"):
+        load_params(prof / "c.yaml")

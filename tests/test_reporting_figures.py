@@ -129,15 +129,26 @@ def histories():
 
 
 def test_learning_curves_one_panel_without_published_logs():
-    fig = learning_curves(histories())
+    """Several experiments: each validation loss over its own baseline (models train on different losses),
+    plus the line at 1; an experiment without a baseline or a history is left out."""
+    hist = histories()
+    fig = learning_curves(hist)
     (ax,) = fig.axes
-    # valid + train per trained experiment, one baseline line for the one that has it
-    assert len(ax.get_lines()) == 2 + 2 + 1
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "demucs valid" in labels and "demucs: mixture/4 (valid)" in labels
-    assert not any("untrained" in x for x in labels)
+    assert ax.get_ylabel() == "validation loss / mixture/4 baseline"
+    assert "mixture/4 baseline" in labels and not any("untrained" in x for x in labels)
+    demucs = next(line for line in ax.get_lines() if line.get_label() == "demucs")
+    expected = [e["valid"] / hist["demucs"]["baseline_valid"] for e in hist["demucs"]["history"]]
+    assert list(demucs.get_ydata()) == pytest.approx(expected)
     colors = system_colors(["demucs", "demucs glu=False", "untrained"])
-    assert matplotlib.colors.to_hex(ax.get_lines()[0].get_color()) == colors["demucs"]
+    assert matplotlib.colors.to_hex(demucs.get_color()) == colors["demucs"]
+
+
+def test_learning_curves_of_one_experiment_show_train_valid_and_baseline():
+    hist = {"demucs": histories()["demucs"]}
+    (ax,) = learning_curves(hist).axes
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["demucs valid", "demucs train", "demucs: mixture/4 (valid)"]
 
 
 def test_learning_curves_second_panel_for_the_released_runs():

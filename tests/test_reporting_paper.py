@@ -141,3 +141,51 @@ def test_default_output_folder_is_the_profiles_tables(tmp_path, monkeypatch):
     monkeypatch.setenv("DEMUCS_STUDY_RESULTS", str(tmp_path))
     build_tables({"profile": "smoke", "dataset": SYNTH}, [], pd.DataFrame(columns=COLUMNS))
     assert (tmp_path / "smoke" / "tables" / "published_musdb18.md").is_file()
+
+
+def _two_systems():
+    """Per-track SDR of 'demucs' and 'waveunet' on three tracks: demucs is 2 dB better everywhere but
+    on one vocals track."""
+    rows = []
+    for t, track in enumerate(("a", "b", "c")):
+        for s, stem in enumerate(("drums", "bass", "other", "vocals")):
+            base = 1.0 + t + 0.5 * s
+            rows.append(("waveunet", track, stem, "SDR", base))
+            rows.append(("demucs", track, stem, "SDR", base + (2.0 if not (stem == "vocals" and track == "c") else -1.0)))
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=["system", "track", "target", "metric", "value"])
+
+
+def test_claim_check_gives_our_difference_the_published_one_and_the_paired_view():
+    from demucs_study.reporting.paper import claim_check
+
+    experiments = [{"experiment": "demucs", "model": "demucs"}, {"experiment": "waveunet", "model": "waveunet"}]
+    table, sentence = claim_check(_two_systems(), experiments)
+    assert table.loc["drums", "difference (ours)"] == pytest.approx(2.0)
+    # vocals: medians 4.5 (demucs: 4.5, 5.5, 2.5) and 3.5 (waveunet): the difference of the medians
+    assert table.loc["vocals", "difference (ours)"] == pytest.approx(1.0)
+    assert table.loc["vocals", "median per-track difference"] == pytest.approx(2.0)
+    assert table.loc["vocals", "tracks where Demucs is better"] == "2/3"
+    assert table.loc["drums", "tracks where Demucs is better"] == "3/3"
+    assert table.loc["All", "difference (ours)"] == pytest.approx(1.75)
+    # published: Demucs 1911 (5 seeds) minus STL2, All 5.58 - 3.23
+    assert table.loc["All", "difference, published MUSDB18 (Demucs 1911 - STL2)"] == pytest.approx(2.35, abs=0.01)
+    assert table.loc["All", "1909 abstract"] == 1.6
+    assert "+1.75 dB SDR (All), against +1.6 dB" in sentence and "the same sign, about the claimed size" in sentence
+
+
+def test_claim_check_says_when_there_is_no_pair():
+    from demucs_study.reporting.paper import claim_check
+
+    table, sentence = claim_check(_two_systems(), [{"experiment": "demucs", "model": "demucs"}])
+    assert table is None and "no scored Demucs and Wave-U-Net pair" in sentence
+
+
+def test_training_budget_sums_steps_and_seconds():
+    from demucs_study.reporting.paper import training_budget
+
+    histories = {"demucs": {"params": {"model": "demucs"},
+                            "history": [{"steps": 10, "seconds": 20.0}, {"steps": 10, "seconds": 22.0}]}}
+    row = training_budget(histories).loc["demucs"]
+    assert (row["epochs"], row["steps"], row["seconds"], row["seconds per step"]) == (2, 20, 42.0, 2.1)

@@ -64,7 +64,8 @@ def test_smoke_trains_with_finite_losses_and_logs_every_epoch(full_run):
     assert history["done"] is True and history["epochs_done"] == 2
     assert [e["epoch"] for e in history["history"]] == [1, 2]
     for entry in history["history"]:
-        assert set(entry) == {"epoch", "train", "valid", "best", "best_epoch", "seconds", "lr"}
+        assert set(entry) == {"epoch", "train", "valid", "best", "best_epoch", "steps", "seconds", "lr"}
+        assert entry["steps"] == 2   # 9 smoke windows, batches of 4
         assert all(math.isfinite(entry[k]) for k in ("train", "valid", "best", "seconds"))
         assert entry["lr"] == pytest.approx(3e-4)
     assert history["best_valid"] == min(e["valid"] for e in history["history"])

@@ -130,7 +130,11 @@ def profile_defaults(folder: Path) -> dict:
     shared_path, own_path, data_path = folder.parent / DEFAULTS_FILE, folder / DEFAULTS_FILE, folder / DATA_FILE
     defaults = _read_yaml(shared_path) if shared_path.is_file() else {}
     if own_path.is_file():
-        defaults = _merge(defaults, _read_yaml(own_path), f"{own_path}: ", strict=bool(defaults))
+        own = _read_yaml(own_path)
+        recipes = own.pop("recipes", None) or {}   # checked when a recipe is applied (with_recipe)
+        defaults = _merge(defaults, own, f"{own_path}: ", strict=bool(defaults))
+        if recipes:
+            defaults["recipes"] = _merge(defaults.get("recipes") or {}, recipes, f"{own_path}: recipes.", strict=False)
     if data_path.is_file():
         defaults["dataset"] = _read_yaml(data_path).get("dataset", {})
     defaults["profile"] = folder.name

@@ -118,11 +118,14 @@ def stems_dict(mixture: np.ndarray, stems: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def learning_curves(histories: dict[str, dict], published=None, published_runs=("default",)):
-    """Validation (solid) and training (dashed) loss per epoch of our experiments, next to the released
-    Demucs runs (``evaluation.aggregate.load_published_logs``: 8 x V100, MUSDB18).
+    """Validation loss per epoch of our experiments, next to the released Demucs runs
+    (``evaluation.aggregate.load_published_logs``: 8 x V100, MUSDB18).
 
     ``histories``: experiment name -> the ``history.json`` of its run (``history`` entries with epoch,
-    train, valid; ``baseline_valid`` = the loss of predicting mixture/4 for every stem, drawn dotted).
+    train, valid; ``baseline_valid`` = the loss of predicting mixture/4 for every stem). With one
+    experiment, its training (dashed) and validation (solid) losses are drawn with the baseline dotted.
+    With several, each validation loss is divided by its own baseline (models train on different losses:
+    L1, MSE, magnitude MSE), so 1 is the mixture/4 baseline and lower is better for all.
     ``published``: the training-log DataFrame (run, epoch, train_l1, valid_l1, ...) or None.
     The two panels have their own scales: the datasets differ, only the shapes compare.
     """
@@ -132,18 +135,27 @@ def learning_curves(histories: dict[str, dict], published=None, published_runs=(
     panels = 2 if published is not None else 1
     fig, axes = plt.subplots(1, panels, figsize=(6 * panels, 3.8), squeeze=False)
     ax = axes[0, 0]
+    relative = len(histories) > 1
     for name, doc in histories.items():
         hist = doc.get("history", [])
-        if not hist:
+        base = doc.get("baseline_valid")
+        if not hist or (relative and not base):
             continue
         color = colors[name]
         epochs = [e["epoch"] for e in hist]
+        if relative:
+            ax.plot(epochs, [e["valid"] / base for e in hist], color=color, marker=".", label=name)
+            continue
         ax.plot(epochs, [e["valid"] for e in hist], color=color, label=f"{name} valid")
         ax.plot(epochs, [e["train"] for e in hist], color=color, ls="--", alpha=0.7, label=f"{name} train")
-        if doc.get("baseline_valid") is not None:
-            ax.axhline(doc["baseline_valid"], color=color, ls=":", lw=1, label=f"{name}: mixture/4 (valid)")
+        if base is not None:
+            ax.axhline(base, color=color, ls=":", lw=1, label=f"{name}: mixture/4 (valid)")
+    if relative:
+        ax.axhline(1.0, color="0.5", ls=":", lw=1, label="mixture/4 baseline")
+        ax.set_ylabel("validation loss / mixture/4 baseline")
+    else:
+        ax.set_ylabel("training loss (normalised)")
     ax.set_xlabel("epoch")
-    ax.set_ylabel("training loss (normalised)")
     ax.set_title("this study")
     ax.legend(fontsize=7)
     if published is not None:

@@ -90,3 +90,83 @@ def build_tables(params: dict, experiments: list[dict], measured, out_dir: str |
     for name, table in tables.items():
         write_tables(table, out_dir, name)
     return tables
+
+
+#: The 1909 paper's claim (its abstract; docs/paper.md, section "The papers"): Demucs beats Wave-U-Net by
+#: 1.6 dB SDR ("All") on the MUSDB18 test set.
+CLAIM_DEMUCS_MINUS_WAVEUNET = 1.6
+
+
+def training_budget(histories: dict[str, dict]):
+    """What each trained experiment cost: epochs, optimisation steps, training seconds (training and
+    validation, summed over epochs) and seconds per step, from the runs' ``history.json``."""
+    import pandas as pd
+
+    rows = []
+    for name, doc in histories.items():
+        hist = doc.get("history", [])
+        steps = sum(int(e.get("steps", 0)) for e in hist)
+        seconds = sum(float(e["seconds"]) for e in hist)
+        rows.append({"experiment": name, "model": doc.get("params", {}).get("model"), "epochs": len(hist),
+                     "steps": steps, "seconds": round(seconds, 1),
+                     "seconds per step": round(seconds / steps, 2) if steps else float("nan")})
+    return pd.DataFrame(rows).set_index("experiment")
+
+
+def _claim_systems(experiments: list[dict], present: set) -> tuple[str | None, str | None]:
+    """The Demucs (the one named ``demucs`` if any) and the Wave-U-Net experiments that were scored."""
+    demucs = [p["experiment"] for p in experiments if p.get("model") == "demucs" and p["experiment"] in present]
+    waveunet = [p["experiment"] for p in experiments if p.get("model") == "waveunet" and p["experiment"] in present]
+    first = "demucs" if "demucs" in demucs else (demucs[0] if demucs else None)
+    return first, (waveunet[0] if waveunet else None)
+
+
+def claim_check(measured, experiments: list[dict], published=None):
+    """The paper's first claim on our test set: Demucs minus Wave-U-Net SDR per stem and All (SiSEC
+    aggregation of each system), next to the same difference of the published MUSDB18 rows (the released
+    Demucs, mean of 5 seeds, minus SiSEC's STL2) and the 1909 abstract's +1.6 dB (All only).
+
+    Also the paired view over the same test tracks: for each stem, on how many tracks Demucs' median SDR
+    is higher, and the median of the per-track differences. The systems are the profile's experiments
+    with ``model: demucs`` (the one named ``demucs`` first) and ``model: waveunet`` that have scores.
+    Returns ``(table, sentence)``; ``(None, why)`` when one of the two is missing.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from .. import SOURCES
+    from ..evaluation.aggregate import aggregate, aggregate_seeds, load_published
+    from .tables import DEMUCS_1911_SEEDS
+
+    demucs, waveunet = _claim_systems(experiments, set(measured["system"].unique()) if len(measured) else set())
+    if demucs is None or waveunet is None:
+        return None, "This profile has no scored Demucs and Wave-U-Net pair: the claim is not tested here."
+    ours = aggregate(measured[measured["system"].isin([demucs, waveunet])])
+    diff = ours.loc[demucs] - ours.loc[waveunet]
+    published = load_published() if published is None else published
+    seeds = aggregate_seeds(published[published["system"].isin(DEMUCS_1911_SEEDS)],
+                            {"demucs": list(DEMUCS_1911_SEEDS)}).mean.loc["demucs"]
+    stl2 = aggregate(published[published["system"] == "STL2"]).loc["STL2"]
+    sdr = measured[measured["metric"] == "SDR"].pivot_table(index=["track", "target"], columns="system",
+                                                            values="value")
+    paired_wins, paired_median = {}, {}
+    for stem in SOURCES:
+        per_track = (sdr.xs(stem, level="target")[demucs] - sdr.xs(stem, level="target")[waveunet]).dropna()
+        paired_wins[stem] = f"{int((per_track > 0).sum())}/{len(per_track)}"
+        paired_median[stem] = float(per_track.median()) if len(per_track) else np.nan
+    table = pd.DataFrame({
+        f"{demucs} (ours)": ours.loc[demucs], f"{waveunet} (ours)": ours.loc[waveunet],
+        "difference (ours)": diff,
+        "tracks where Demucs is better": pd.Series(paired_wins),
+        "median per-track difference": pd.Series(paired_median),
+        "difference, published MUSDB18 (Demucs 1911 - STL2)": seeds - stl2,
+        "1909 abstract": pd.Series({"All": CLAIM_DEMUCS_MINUS_WAVEUNET}),
+    })
+    all_diff = float(diff["All"])
+    sign = "the same sign" if all_diff > 0 else "the opposite sign"
+    size = ("about the claimed size" if abs(all_diff - CLAIM_DEMUCS_MINUS_WAVEUNET) <= 0.5 else
+            "smaller than claimed" if abs(all_diff) < CLAIM_DEMUCS_MINUS_WAVEUNET else "larger than claimed")
+    sentence = (f"On this test set Demucs minus Wave-U-Net is {all_diff:+.2f} dB SDR (All), against +1.6 dB in the "
+                f"1909 abstract (MUSDB18) and {float((seeds - stl2)['All']):+.2f} dB between the published "
+                f"MUSDB18 rows: {sign}, {size}.")
+    return table, sentence

@@ -292,8 +292,8 @@ def _one_epoch(run: Run, net, state: State, epoch: int, show_bar: bool) -> None:
         state.best_loss, state.best_epoch, state.best_state = valid_loss, epoch + 1, cpu_state(run.model.state_dict())
     state.epoch = epoch + 1
     state.history.append({"epoch": epoch + 1, "train": total / count, "valid": valid_loss, "best": state.best_loss,
-                          "best_epoch": state.best_epoch, "seconds": time.perf_counter() - began,
-                          "lr": run.optimizer.param_groups[0]["lr"]})
+                          "best_epoch": state.best_epoch, "steps": len(local),
+                          "seconds": time.perf_counter() - began, "lr": run.optimizer.param_groups[0]["lr"]})
 
 
 def _save_epoch(run: Run, state: State) -> None:

@@ -5,7 +5,7 @@ spaces and ``=`` included, ``/`` replaced by ``_``):
 
 * ``checkpoint.th`` - after every epoch (:mod:`.checkpoint`), atomic;
 * ``history.json`` - after every epoch, atomic: ``{"history": [{"epoch", "train", "valid", "best",
-  "best_epoch", "seconds", "lr"}, ...], "baseline_valid", "best_valid", "best_epoch", "epochs_done",
+  "best_epoch", "steps" (optimisation steps), "seconds" (training and validation), "lr"}, ...], "baseline_valid", "best_valid", "best_epoch", "epochs_done",
   "done", "params", ...}``; ``baseline_valid`` is the validation loss of predicting mixture / 4 for
   every stem;
 * ``best.th`` - at the end: the model of the epoch with the lowest validation loss, written by
