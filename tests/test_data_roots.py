@@ -59,3 +59,12 @@ def test_prepare_root_makes_the_synthetic_set_once_and_then_resolves(env):
 def test_missing_synth_section_is_a_params_error(env):
     with pytest.raises(ParamsError, match="dataset.synth is missing"):
         roots.resolve_root({"root": None}, "unit")
+
+
+def test_a_profile_can_read_another_profiles_synthetic_set(env):
+    """``dataset.synth_folder``: the extended profile reads the quick profile's set instead of rendering
+    the same songs again."""
+    mine = roots.prepare_root({"root": None, "synth": SYNTH}, "quick")
+    shared = {"root": None, "synth": SYNTH, "synth_folder": "quick"}
+    assert roots.resolve_root(shared, "extended") == mine
+    assert sorted(p.name for p in (env / "data").iterdir()) == [mine.name]

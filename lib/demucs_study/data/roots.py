@@ -2,8 +2,8 @@
 
 The dataset of a profile (``params/<profile>/data.yaml``, key ``dataset``) is, in this order:
 ``dataset.root`` if set (a relative path is taken from the working directory), else ``$MUSDB_ROOT``,
-else the profile's synthetic set (``data.synth.generate.dataset_dir``), rendered from
-``dataset.synth``.
+else the profile's synthetic set (``data.synth.generate.dataset_dir``, filed under
+``dataset.synth_folder`` or the profile's name), rendered from ``dataset.synth``.
 
 :func:`resolve_root` only looks: a synthetic set that is missing or was made with other parameters
 is an error naming the command that makes it. :func:`prepare_root` is the data step of the study
@@ -40,6 +40,12 @@ def _synth_args(dataset: dict) -> dict:
     return {k: v for k, v in synth.items() if k != "jobs"}
 
 
+def synth_label(dataset: dict, profile: str) -> str:
+    """The name the profile's synthetic set is filed under: ``dataset.synth_folder`` when set (a profile
+    that reads another profile's set, e.g. ``extended`` reads ``quick``'s), else the profile."""
+    return str((dataset or {}).get("synth_folder") or profile)
+
+
 def data_command(profile: str) -> str:
     """The command that makes a profile's dataset (quoted in error messages)."""
     return (f"make data PROFILE={profile} (or python -m demucs_study generate-data "
@@ -59,7 +65,7 @@ def resolve_root(dataset: dict, profile: str) -> Path:
     from .synth.generate import dataset_dir, dataset_status
 
     args = _synth_args(dataset)
-    out = dataset_dir(profile, args)
+    out = dataset_dir(synth_label(dataset, profile), args)
     manifest, problem = dataset_status(out, **args)
     if manifest is None:
         raise DatasetError(f"the synthetic dataset of profile {profile!r} is not ready: {problem}; make it with "
@@ -75,5 +81,5 @@ def prepare_root(dataset: dict, profile: str, jobs: int | None = None, progress:
 
         args = _synth_args(dataset)
         jobs = int(jobs or (dataset.get("synth") or {}).get("jobs") or 1)
-        ensure_dataset(dataset_dir(profile, args), jobs=jobs, progress=progress, **args)
+        ensure_dataset(dataset_dir(synth_label(dataset, profile), args), jobs=jobs, progress=progress, **args)
     return resolve_root(dataset, profile)
