@@ -13,6 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from .. import SOURCES
+from .. import models as _registry  # noqa: F401 - imported before .classifier, which models/__init__ imports
 from . import labels as L
 from .classifier import SilenceClassifier, score_mixture
 from .scoring import excerpt_levels, excerpt_scores

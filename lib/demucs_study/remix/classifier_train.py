@@ -43,6 +43,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import SOURCES
+from .. import models as _registry  # noqa: F401 - imported before .classifier, which models/__init__ imports
 from ..config import params_hash
 from ..errors import ParamsError
 from ..utils import read_json, write_json

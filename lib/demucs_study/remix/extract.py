@@ -33,6 +33,7 @@ from typing import Sequence
 import numpy as np
 
 from .. import SOURCES
+from .. import models as _registry  # noqa: F401 - imported before .classifier, which models/__init__ imports
 from ..errors import DatasetError, ParamsError
 from ..utils import read_json, write_json
 from .calibrate import MIN_MIX_DB
@@ -68,7 +69,7 @@ def open_unlabeled(folder, length: float, samplerate: int, cache_dir=None):
         return UnlabeledAudio(folder, segment=length, stride=length, samplerate=samplerate, cache_dir=cache_dir)
     except (DatasetError, ParamsError) as exc:
         raise RemixError(f"remix extraction cannot use the unlabeled folder: {exc}. The excerpt length is "
-                         f"remix.excerpt = {length:g} s and the folder is remix.unlabeled") from None
+                         f"remix.excerpt = {length:g} s and the folder is remix.unlabeled_data") from None
 
 
 def extract(classifier, folder, manifest_path, *, length: float = EXCERPT, sources: Sequence[str] = DEFAULT_SOURCES,
