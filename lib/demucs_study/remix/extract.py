@@ -72,9 +72,23 @@ def open_unlabeled(folder, length: float, samplerate: int, cache_dir=None):
                          f"remix.excerpt = {length:g} s and the folder is remix.unlabeled_data") from None
 
 
+def window_scores(classifier, folder, hop: float | None = None, cache_dir=None, batch_size: int = 64) -> dict:
+    """The classifier's window probabilities ``(n, S)`` of every unlabeled file, keyed by its path
+    relative to ``folder``, every ``hop`` seconds (default the classifier's): what :func:`extract`
+    computes first, kept so that several extractions (excerpt lengths) share one scan (``scores=``)."""
+    model, extra, _ = _classifier(classifier)
+    hop = float(hop if hop is not None else extra.get("hop", model.window / 2))
+    audio = open_unlabeled(folder, model.window, model.samplerate, cache_dir)
+    n_hop = int(round(hop * model.samplerate))
+    return {e.file.relative_to(audio.folder).as_posix(): score_mixture(model, np.load(e.array, mmap_mode="r"), n_hop,
+                                                                       batch_size)
+            for e in audio.entries}
+
+
 def extract(classifier, folder, manifest_path, *, length: float = EXCERPT, sources: Sequence[str] = DEFAULT_SOURCES,
             thresholds: dict | None = None, hop: float | None = None, min_mix_db: float = MIN_MIX_DB,
-            merge: bool = True, cache_dir=None, batch_size: int = 64, progress: bool = False) -> dict:
+            merge: bool = True, cache_dir=None, batch_size: int = 64, progress: bool = False,
+            scores: dict | None = None) -> dict:
     """Extract the silent-source excerpts of the unlabeled ``folder`` and write the manifest.
 
     ``classifier``: a ``classifier.th`` path, a :class:`SilenceClassifier`, or ``(model, extra)``.
@@ -83,6 +97,7 @@ def extract(classifier, folder, manifest_path, *, length: float = EXCERPT, sourc
     the classifier's training hop. Returns the manifest (also written to ``manifest_path``,
     atomically, only when complete). Raises :class:`RemixError` if the folder is missing, empty or
     too short, or if no excerpt of any source passes its threshold; warns for a source without any.
+    ``scores``: the files' window probabilities at this ``hop`` (:func:`window_scores`), else computed.
     """
     model, extra, model_path = _classifier(classifier)
     sources = list(sources)
@@ -114,20 +129,21 @@ def extract(classifier, folder, manifest_path, *, length: float = EXCERPT, sourc
         if entry.length < n_len:
             continue
         mixture = np.load(entry.array, mmap_mode="r")
-        scores = excerpt_scores(score_mixture(model, mixture, n_hop, batch_size), n_win, n_hop, n_len)
+        probs = scores[rel] if scores is not None else score_mixture(model, mixture, n_hop, batch_size)
+        excerpt = excerpt_scores(probs, n_win, n_hop, n_len)
         loud = excerpt_levels(mixture, n_len, n_hop) >= min_mix_db
         for s in sources:
             t = thresholds.get(s)
             if t is None:
                 continue
             k = model.sources.index(s)
-            accepted = (scores[:, k] >= float(t)) & loud
+            accepted = (excerpt[:, k] >= float(t)) & loud
             accepted_counts[s] += int(accepted.sum())
             groups = runs(accepted) if merge else [(e, e) for e in np.flatnonzero(accepted).tolist()]
             for first, last in groups:
                 rows.append({"track": rel, "source": s, "start": first * n_hop,
                              "length": (last - first) * n_hop + n_len,
-                             "probability": float(scores[first:last + 1, k].min()), "excerpts": last - first + 1})
+                             "probability": float(excerpt[first:last + 1, k].min()), "excerpts": last - first + 1})
     scanned = sum(t["samples"] for t in tracks) / sr / 60
     yields = {s: _yield(rows, s, sr, accepted_counts[s], n_len) for s in sources}
     if not rows:

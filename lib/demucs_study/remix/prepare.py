@@ -170,11 +170,13 @@ def extraction_dir(params: dict, classifier_dir_: Path, folder: Path, length: fl
 
 
 def prepare_extraction(params: dict, cache, classifier: dict, folder: Path, length: float | None = None,
-                       log: Callable = print) -> dict:
+                       log: Callable = print, scores: Callable | None = None) -> dict:
     """Calibrate the thresholds for excerpts of ``length`` (default ``remix.excerpt``) on validation
     and extract the excerpts of ``folder``, or read back the finished extraction. Returns
     ``{"dir", "manifest", "calibration"}`` (``calibration`` None with ``remix.extract.calibrate`` false).
-    Raises :class:`RemixError` (nothing written) when the folder is unusable or nothing is found."""
+    Raises :class:`RemixError` (nothing written) when the folder is unusable or nothing is found.
+    ``scores``: ``hop -> window probabilities of the folder`` (:func:`.extract.window_scores`), to
+    share one scan between several lengths."""
     from .calibrate import calibrate
     from .classifier import load_classifier
     from .extract import extract, load_manifest
@@ -201,7 +203,7 @@ def prepare_extraction(params: dict, cache, classifier: dict, folder: Path, leng
         f"{_display(folder)} (thresholds {_fmt_thresholds(thresholds or extra['thresholds'])})")
     manifest = extract(classifier["classifier"], folder, out / MANIFEST, length=opts["length"],
                        sources=opts["sources"], thresholds=thresholds, hop=hop, min_mix_db=opts["min_mix_db"],
-                       merge=opts["merge"])
+                       merge=opts["merge"], scores=None if scores is None else scores(hop))
     return {"dir": out, "manifest": manifest, "calibration": calibration}
 
 
