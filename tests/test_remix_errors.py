@@ -32,3 +32,15 @@ def test_remix_warning_is_a_user_warning():
         warnings.simplefilter("always")
         warnings.warn(RemixWarning("no 3 s excerpt without vocals"))
     assert issubclass(caught[0].category, UserWarning) and "without vocals" in str(caught[0].message)
+
+
+def test_folders_are_named_without_the_machines_paths(tmp_path, monkeypatch):
+    from demucs_study.paths import repo_root
+    from demucs_study.remix.errors import describe
+
+    monkeypatch.setenv("DEMUCS_STUDY_DATA", str(tmp_path / "d"))
+    monkeypatch.setenv("DEMUCS_STUDY_RUNS", str(tmp_path / "r"))
+    assert describe(tmp_path / "d" / "synth-quick-fluidr3" / "unlabeled") == "data/synth-quick-fluidr3/unlabeled"
+    assert describe(tmp_path / "r" / "quick" / "_remix") == "runs/quick/_remix"
+    assert describe(repo_root() / "params" / "quick") == "params/quick"
+    assert describe(tmp_path / "elsewhere") == str(tmp_path / "elsewhere")

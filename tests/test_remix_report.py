@@ -89,13 +89,14 @@ def test_figures_of_the_classifier_the_yield_and_the_truth():
                                  "recall": 0.3} for s in SOURCES])
     assert len(R.classifier_figure(classifier, calibration).axes) == 1
     grid = pd.DataFrame([{"labeled_fraction": f, "length": L, "source": s, "minutes": 1.0 / L, "precision": 0.9,
+                          "excerpts": 0 if L == 10.0 else 5,
                           "scanned_minutes": 75.0} for f in (0.25, 1.0) for L in (1.0, 3.0, 10.0)
                          for s in ("drums", "bass", "vocals")])
     fig = R.yield_figure(grid)
     assert len(fig.axes) == 2 and "75 min scanned" in fig.axes[0].get_title()
     excerpts = pd.DataFrame({"source": ["bass", "bass", "drums"], "leak_db": [-200.0, -35.0, -20.0]})
     fig = R.truth_figure(grid, excerpts)
-    assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 6
+    assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 4      # the 10 s extraction found nothing
 
 
 def test_run_yields_and_real_yield_without_the_folder(quick, tmp_path, monkeypatch):

@@ -38,7 +38,7 @@ from ..errors import DatasetError, ParamsError
 from ..utils import read_json, write_json
 from .calibrate import MIN_MIX_DB
 from .classifier import SilenceClassifier, load_classifier, score_mixture
-from .errors import RemixError, RemixWarning
+from .errors import RemixError, RemixWarning, describe
 from .scoring import excerpt_frames, excerpt_levels, excerpt_scores, runs
 
 MANIFEST_FORMAT = 1
@@ -149,14 +149,14 @@ def extract(classifier, folder, manifest_path, *, length: float = EXCERPT, sourc
     if not rows:
         used = {s: thresholds.get(s) for s in sources}
         raise RemixError(f"the silence classifier found no excerpt of {length:g} s above its thresholds {used} for "
-                         f"{sources} in {scanned:.1f} min of unlabeled audio ({audio.folder}); no manifest written. "
+                         f"{sources} in {scanned:.1f} min of unlabeled audio ({describe(audio.folder)}); no manifest written. "
                          "Use shorter excerpts (remix.excerpt), a lower remix.classifier.target_precision, a better "
                          "classifier (more epochs, more labeled data), or more unlabeled audio")
     for s in sources:
         if yields[s]["excerpts"] == 0:
             reason = ("it has no threshold (none reached the target precision on validation)"
                       if thresholds.get(s) is None else f"none scored above its threshold {thresholds[s]:.3f}")
-            warnings.warn(RemixWarning(f"remix extraction: no {length:g} s excerpt without {s} in {audio.folder}: "
+            warnings.warn(RemixWarning(f"remix extraction: no {length:g} s excerpt without {s} in {describe(audio.folder)}: "
                                        f"{reason}; the remixed examples will have no silent-{s} excerpt (D for {s} "
                                        "is empty). Shorter excerpts or more unlabeled audio may help"), stacklevel=2)
     manifest = {

@@ -70,14 +70,14 @@ def unlabeled_folder(params: dict, root: Path) -> Path:
     if choice == "synthetic":
         folder = Path(root) / "unlabeled"
         if not folder.is_dir():
-            raise RemixError(f"remix.unlabeled_data = synthetic, but the dataset {root} has no unlabeled/ folder (only "
+            raise RemixError(f"remix.unlabeled_data = synthetic, but the dataset {_display(root)} has no unlabeled/ folder (only "
                              "our synthetic sets have one; MUSDB18 has none); set remix.unlabeled_data to real "
                              f"(make real-music) or to a folder of mixtures in {_where(params)}")
         return folder
     if choice == "real":
         folder = paths.data_dir() / REAL_FOLDER
         if not folder.is_dir():
-            raise RemixError(f"remix.unlabeled_data = real, but {folder} does not exist: install the freely licensed "
+            raise RemixError(f"remix.unlabeled_data = real, but {_display(folder)} does not exist: install the freely licensed "
                              "real music with make real-music (Debian packages), or choose remix.unlabeled_data = "
                              f"synthetic in {_where(params)}")
         return folder
@@ -217,9 +217,9 @@ def _fmt_thresholds(thresholds: dict) -> str:
 
 
 def _display(folder: Path) -> str:
-    from ..config import display_path
+    from .errors import describe
 
-    return display_path(Path(folder))
+    return describe(folder)
 
 
 def check_model(model) -> None:

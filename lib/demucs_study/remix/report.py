@@ -217,7 +217,7 @@ def length_grid(experiments: Sequence[dict], lengths: Sequence[float] = LENGTHS,
             try:
                 ex = prepare_extraction(params, cache, classifier, folder, length=length, log=log, scores=scores)
             except RemixError as exc:
-                reason = str(exc).split(";")[0]
+                reason = _reason(exc, folder)
                 rows += [_grid_row(fraction, len(tracks), length, s, None, reason) for s in params["remix"]["sources"]]
                 _calibration_rows(calib, fraction, length, _read_calibration(params, classifier, folder, length))
                 continue
@@ -240,10 +240,24 @@ def length_grid(experiments: Sequence[dict], lengths: Sequence[float] = LENGTHS,
                 rows.append(row)
             if truth is not None and float(length) == float(params["remix"]["excerpt"]):
                 excerpts += [{"labeled_fraction": fraction, "length": float(length), **e} for e in truth["excerpts"]]
-    return {"table": pd.DataFrame(rows, columns=_GRID_COLUMNS), "calibration": pd.DataFrame(calib, columns=_CAL_COLUMNS),
+    order = {s: k for k, s in enumerate(SOURCES)}
+    table = pd.DataFrame(rows, columns=_GRID_COLUMNS)
+    table = table.sort_values(["labeled_fraction", "length", "source"], key=lambda c: c.map(order) if c.name == "source"
+                              else c, kind="stable", ignore_index=True)
+    return {"table": table, "calibration": pd.DataFrame(calib, columns=_CAL_COLUMNS),
             "excerpts": pd.DataFrame(excerpts, columns=["labeled_fraction", "length", "track", "source", "start",
                                                         "leak_db", "truly_silent"]),
             "manifests": manifests}
+
+
+def _reason(exc: Exception, folder: Path) -> str:
+    """The first sentence of an error, without the machine's paths (for the notebook's tables)."""
+    from .errors import describe
+
+    text = str(exc).split(";")[0]
+    for form in {str(folder), str(Path(folder).absolute()), str(Path(folder).resolve())}:
+        text = text.replace(form, describe(folder))
+    return text
 
 
 _GRID_COLUMNS = ["labeled_fraction", "labeled_tracks", "length", "source", "threshold", "minutes", "excerpts",
@@ -322,9 +336,10 @@ def classifier_figure(classifier, calibration, lengths: Sequence[float] = LENGTH
                        edgecolor="white", label=f"{kind} {metric}")
         ax.set_xticks(x)
         ax.set_xticklabels(SOURCES)
-        ax.set_ylim(0, 1.05)
+        ax.set_ylim(0, 1.45)
+        ax.set_yticks(np.linspace(0, 1, 6))
         ax.set_title(f"labeled budget {100 * fraction:g} %")
-        ax.legend(fontsize=6, ncol=2)
+        ax.legend(fontsize=6, ncol=4, loc="upper center")
     axes[0][0].set_ylabel("validation precision / recall (hatched)")
     fig.tight_layout()
     return fig
@@ -364,7 +379,8 @@ def truth_figure(grid, excerpts):
     import matplotlib.pyplot as plt
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.4))
-    for i, (key, sub) in enumerate(grid.groupby(["labeled_fraction", "length"])):
+    found = grid[grid["excerpts"] > 0] if len(grid) else grid
+    for i, (key, sub) in enumerate(found.groupby(["labeled_fraction", "length"])):
         sub = sub.set_index("source")
         sources = [s for s in SOURCES if s in sub.index]
         left.plot([SOURCES.index(s) for s in sources], [sub.loc[s, "precision"] for s in sources], marker="o",
@@ -427,7 +443,7 @@ def real_yield(params: dict, log: Callable = print):
     try:
         ex = prepare_extraction(params, cache, classifier, folder, log=log)
     except RemixError as exc:
-        return pd.DataFrame([{"source": s, "minutes": 0.0, "excerpts": 0, "note": str(exc).split(";")[0]}
+        return pd.DataFrame([{"source": s, "minutes": 0.0, "excerpts": 0, "note": _reason(exc, folder)}
                              for s in params["remix"]["sources"]])
     m = ex["manifest"]
     return pd.DataFrame([{"source": s, "threshold": m["thresholds"][s], **m["yield"][s],
