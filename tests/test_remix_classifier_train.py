@@ -154,5 +154,9 @@ def test_bad_configuration_is_named():
         CT.resolve_config({"dropout": 0.1})
     with pytest.raises(ParamsError, match=r"remix.classifier.drop=1.0 must be in \[0, 1\)"):
         CT.resolve_config({"drop": 1.0})
+    with pytest.raises(ParamsError, match=r"remix.classifier.classifier_lr=0.0 must be > 0"):
+        CT.resolve_config({"lr": 0.0})
+    with pytest.raises(ParamsError, match=r"remix.classifier.classifier_batch=0 and classifier_epochs=10 must be >= 1"):
+        CT.resolve_config({"batch_size": 0})
     with pytest.raises(RemixError, match="needs validation tracks"):
         train_classifier([], [], "unused")

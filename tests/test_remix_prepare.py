@@ -33,8 +33,14 @@ def test_the_remix_grid_is_named_by_what_it_changes():
         remixed = float(p["remix"]["rho"]) > 0
         assert P.enabled(p) == remixed
         assert ("remixed" in p["report"]["extra_data"]) == remixed      # the table row says it
-    # a leaf shared with another key is written with its path
-    assert quick("remix.classifier.epochs=3")["experiment"] == "demucs remix.classifier.epochs=3 rho=0.25"
+    assert quick("remix.classifier.classifier_epochs=3")["experiment"] == "demucs classifier_epochs=3 rho=0.25"
+    # no remix leaf repeats another leaf: names of experiments that change train.lr, channels, ... are unchanged
+    for profile in ("quick", "smoke", "full"):
+        leaves = [k.rsplit(".", 1)[-1] for k in flatten(profile_experiments(profile)[0]) if not k.startswith("recipes.")]
+        remix = [k.rsplit(".", 1)[-1] for k in flatten(profile_experiments(profile)[0]) if k.startswith("remix.")]
+        assert [leaf for leaf in remix if leaves.count(leaf) > 1] == []
+    assert quick("train.lr=5e-4", "models.demucs.channels=32", name="demucs.yaml")["experiment"] == \
+        "demucs channels=32 lr=0.0005"
 
 
 def _old_hash(params: dict) -> str:
@@ -76,8 +82,9 @@ def test_the_unlabeled_folder_of_each_choice(tmp_path, monkeypatch):
 
 
 def test_classifier_configuration_and_sources():
-    cfg = P.classifier_config(quick("remix.labels.relative_db=-25.0"))
+    cfg = P.classifier_config(quick("remix.labels.relative_db=-25.0", "remix.classifier.classifier_lr=0.01"))
     assert cfg["relative_db"] == -25.0 and cfg["absolute_db"] == -60.0 and cfg["window"] == 1.0
+    assert cfg["lr"] == 0.01 and cfg["epochs"] == 10 and cfg["channels"] == [16, 32, 64] and cfg["flip"] is True
     from demucs_study.remix.classifier_train import resolve_config
 
     assert resolve_config(cfg)["epochs"] == 10                   # every key is one train_classifier knows
@@ -103,7 +110,7 @@ def test_one_classifier_per_budget_and_what_it_depends_on(tmp_path, monkeypatch)
     assert P.classifier_dir(quick(), root, _tracks("D", "C", "B", "A"), valid) == a     # order free
     # what it depends on
     for other in (P.classifier_dir(quick(), root, quarter, valid), P.classifier_dir(quick("seed=1"), root, full, valid),
-                  P.classifier_dir(quick("remix.classifier.epochs=2"), root, full, valid),
+                  P.classifier_dir(quick("remix.classifier.classifier_epochs=2"), root, full, valid),
                   P.classifier_dir(quick("remix.labels.relative_db=-20.0"), root, full, valid),
                   P.classifier_dir(quick(), tmp_path / "other", full, valid)):
         assert other != a

@@ -37,11 +37,13 @@ Silence labels (``remix.labels.*``)
     stem is not silent.
 Classifier (``remix.classifier.*``, :data:`.classifier_train.DEFAULTS`)
   * input: the raw (not normalised) stereo mixture, ``window`` 1.0 s windows every ``hop`` 0.5 s;
-    features: log-mel (64 bands, n_fft 2048, hop 1024) per channel; net: 3 conv blocks (``channels``
+    features: log-mel (64 bands, n_fft 2048, hop 1024) per channel; net: 3 conv blocks (``classifier_channels``
     16, 32, 64, ``batchnorm``: true) + mean/max pooling + linear, 24 k parameters.
   * training: ``drop`` 0.5 - each stem dropped independently (never all four), so every "j silent"
-    case is frequent; ``gain_db`` 6 - per-stem gain +-6 dB; ``flip`` - sign/channel flips;
-    ``epochs`` 10, ``batch_size`` 32, ``lr`` 1e-3 (Adam), binary cross-entropy per source.
+    case is frequent; ``gain_db`` 6 - per-stem gain +-6 dB; ``classifier_flip`` - sign/channel flips;
+    ``classifier_epochs`` 10, ``classifier_batch`` 32, ``classifier_lr`` 1e-3 (Adam), binary
+    cross-entropy per source. (In the params the classifier's keys are named apart from ``train.*``:
+    experiment names use leaves; :data:`.prepare.CLASSIFIER_KEYS` maps them to ``DEFAULTS``.)
   * validation: the natural (untransformed) windows of the validation split; best epoch by BCE.
   * decision: ``target_precision`` 0.95 - per source, the lowest threshold whose precision (and
     that of every higher threshold) reaches the target on validation, selecting at least
@@ -53,7 +55,7 @@ Extraction (``remix.excerpt``, ``remix.sources``, ``remix.extract.*``)
   * an excerpt's score is the minimum of its windows' probabilities; thresholds are re-chosen on
     validation excerpts of length L (``remix.extract.calibrate``: true; false uses the classifier's
     single-window thresholds).
-  * ``remix.extract.hop``: null = the classifier's hop (0.5 s); ``min_mix_db``: -50 dBFS (quieter
+  * ``remix.extract.excerpt_hop``: null = the classifier's hop (0.5 s); ``min_mix_db``: -50 dBFS (quieter
     excerpts are skipped: nothing to learn there); ``merge``: true - consecutive accepted excerpts
     form one region from which L-crops are drawn at any offset (false: one row per excerpt,
     overlapping, as the paper's "potential overlap").
@@ -63,7 +65,7 @@ Extraction (``remix.excerpt``, ``remix.sources``, ``remix.extract.*``)
 Remixed examples (``remix.dataset.*``, :mod:`.dataset`)
   * s_j: a window where j plays (``stem_stride`` 0.25 s grid = the Shift augmentation) of a labeled
     training track of the budget; u: a crop anywhere in a region; sign/channel flips
-    (``flip``: true) on each; ``balance``: false (D_j used in proportion to its yield).
+    (``flip_parts``: true) on each; ``balance``: false (D_j used in proportion to its yield).
   * normalisation: each part by its own track's statistics, as training windows are
     (u as a mixture, s_j as one of 4 stems); the mixture is their sum.
 Loss and batch (``remix.rho``, ``remix.weight``, ``remix.loss.*``, :mod:`.batches`)

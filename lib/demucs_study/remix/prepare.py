@@ -88,10 +88,16 @@ def unlabeled_folder(params: dict, root: Path) -> Path:
     return folder.absolute()
 
 
+#: ``remix.classifier`` keys named apart from ``train.*``/``models.*`` leaves (experiment names use leaves)
+#: -> the keys of :data:`.classifier_train.DEFAULTS`.
+CLASSIFIER_KEYS = {"classifier_epochs": "epochs", "classifier_batch": "batch_size", "classifier_lr": "lr",
+                   "classifier_flip": "flip", "classifier_channels": "channels"}
+
+
 def classifier_config(params: dict) -> dict:
-    """The configuration of :func:`~.classifier_train.train_classifier`: ``remix.classifier.*`` with
-    the silence rule of ``remix.labels.*``."""
-    cfg = dict(require(params, "remix.classifier"))
+    """The configuration of :func:`~.classifier_train.train_classifier`: ``remix.classifier.*`` (renamed
+    by :data:`CLASSIFIER_KEYS`) with the silence rule of ``remix.labels.*``."""
+    cfg = {CLASSIFIER_KEYS.get(k, k): v for k, v in dict(require(params, "remix.classifier")).items()}
     labels = dict(require(params, "remix.labels"))
     cfg["relative_db"], cfg["absolute_db"] = float(labels["relative_db"]), float(labels["absolute_db"])
     cfg["channels"] = list(cfg["channels"])
@@ -157,7 +163,7 @@ def extraction_options(params: dict, length: float | None = None) -> dict:
     ex = dict(require(params, "remix.extract"))
     cfg = classifier_config(params)
     return {"length": float(require(params, "remix.excerpt") if length is None else length),
-            "sources": sources(params), "hop": None if ex.get("hop") is None else float(ex["hop"]),
+            "sources": sources(params), "hop": None if ex.get("excerpt_hop") is None else float(ex["excerpt_hop"]),
             "min_mix_db": float(ex["min_mix_db"]), "merge": bool(ex["merge"]), "calibrate": bool(ex["calibrate"]),
             "target_precision": float(cfg["target_precision"]), "min_selected": int(cfg["min_selected"]),
             "relative_db": cfg["relative_db"], "absolute_db": cfg["absolute_db"]}
@@ -258,7 +264,7 @@ def remix_data(params: dict, cache, tracks: Sequence, length: int, log: Callable
     ds = dict(require(params, "remix.dataset"))
     labels = dict(require(params, "remix.labels"))
     dataset = RemixDataset(extraction["manifest"], tracks, length=int(length), seed=int(require(params, "seed")),
-                           sources=None, flip=bool(ds["flip"]), balance=bool(ds["balance"]),
+                           sources=None, flip=bool(ds["flip_parts"]), balance=bool(ds["balance"]),
                            stem_stride=float(ds["stem_stride"]), relative_db=float(labels["relative_db"]),
                            absolute_db=float(labels["absolute_db"]))
     return RemixData(dataset=dataset, length=int(length), classifier=classifier, extraction=extraction, folder=folder)
