@@ -201,7 +201,7 @@ def length_grid(experiments: Sequence[dict], lengths: Sequence[float] = LENGTHS,
     from .prepare import classifier_config, prepare_extraction, unlabeled_folder
     from .truth import measure_extractions, truth_folder
 
-    rows, calib, excerpts, manifests = [], [], [], {}
+    rows, calib, excerpts, manifests, done = [], [], [], {}, []
     for params in budgets(experiments):
         cache, tracks, classifier = _budget_classifier(params, log)
         folder = unlabeled_folder(params, cache.root)
@@ -212,34 +212,45 @@ def length_grid(experiments: Sequence[dict], lengths: Sequence[float] = LENGTHS,
                 memo[hop] = window_scores(classifier["classifier"], folder, hop)
             return memo[hop]
 
-        fraction, done = _fraction(params), []
+        fraction = _fraction(params)
         for length in lengths:
             try:
                 ex = prepare_extraction(params, cache, classifier, folder, length=length, log=log, scores=scores)
             except RemixError as exc:
-                reason = _reason(exc, folder)
-                rows += [_grid_row(fraction, len(tracks), length, s, None, reason) for s in params["remix"]["sources"]]
-                _calibration_rows(calib, fraction, length, _read_calibration(params, classifier, folder, length))
+                calibration = _read_calibration(params, classifier, folder, length)
+                rows += [_grid_row(fraction, len(tracks), length, s, None, _nothing(exc, folder, length, calibration, s))
+                         for s in params["remix"]["sources"]]
+                _calibration_rows(calib, fraction, length, calibration)
                 continue
             manifests[(fraction, float(length))] = ex["manifest"]
-            done.append((length, ex))
+            done.append((params, len(tracks), float(length), ex["manifest"]))
             _calibration_rows(calib, fraction, length, ex["calibration"])
-        truths = [None] * len(done)
-        if done and truth_folder(done[0][1]["manifest"]).is_dir():
-            cfg = classifier_config(params)
-            truths = measure_extractions([ex["manifest"] for _, ex in done], relative_db=cfg["relative_db"],
-                                         absolute_db=cfg["absolute_db"], with_excerpts=True)
-        for (length, ex), truth in zip(done, truths):
-            m = ex["manifest"]
-            for s in m["sources"]:
-                row = _grid_row(fraction, len(tracks), length, s, m, "")
-                if truth is not None:
-                    t = truth["sources"][s]
-                    row.update({k: t[k] for k in ("precision", "leak_db_mean", "leak_db_median", "leak_db_p90",
-                                                  "recall", "silent_excerpts")})
-                rows.append(row)
-            if truth is not None and float(length) == float(params["remix"]["excerpt"]):
-                excerpts += [{"labeled_fraction": fraction, "length": float(length), **e} for e in truth["excerpts"]]
+    # the hidden stems, read once for every extraction of one unlabeled folder (synthetic songs only)
+    truths: list = [None] * len(done)
+    by_folder: dict = {}
+    for i, (params, _, _, m) in enumerate(done):
+        by_folder.setdefault((m["folder"], json.dumps(classifier_config(params)["relative_db"]),
+                              json.dumps(classifier_config(params)["absolute_db"])), []).append(i)
+    for (_, rel, absolute), indices in by_folder.items():
+        if truth_folder(done[indices[0]][3]).is_dir():
+            measured = measure_extractions([done[i][3] for i in indices], relative_db=json.loads(rel),
+                                           absolute_db=json.loads(absolute), with_excerpts=True)
+            for i, t in zip(indices, measured):
+                truths[i] = t
+    for (params, labeled, length, m), truth in zip(done, truths):
+        fraction = _fraction(params)
+        for s in m["sources"]:
+            note = "" if m["yield"][s]["excerpts"] else (
+                f"no threshold reaches the target precision on validation excerpts of {length:g} s"
+                if m["thresholds"].get(s) is None else "no excerpt above the threshold")
+            row = _grid_row(fraction, labeled, length, s, m, note)
+            if truth is not None:
+                t = truth["sources"][s]
+                row.update({k: t[k] for k in ("precision", "leak_db_mean", "leak_db_median", "leak_db_p90",
+                                              "recall", "silent_excerpts")})
+            rows.append(row)
+        if truth is not None and length == float(params["remix"]["excerpt"]):
+            excerpts += [{"labeled_fraction": fraction, "length": length, **e} for e in truth["excerpts"]]
     order = {s: k for k, s in enumerate(SOURCES)}
     table = pd.DataFrame(rows, columns=_GRID_COLUMNS)
     table = table.sort_values(["labeled_fraction", "length", "source"], key=lambda c: c.map(order) if c.name == "source"
@@ -248,6 +259,18 @@ def length_grid(experiments: Sequence[dict], lengths: Sequence[float] = LENGTHS,
             "excerpts": pd.DataFrame(excerpts, columns=["labeled_fraction", "length", "track", "source", "start",
                                                         "leak_db", "truly_silent"]),
             "manifests": manifests}
+
+
+def _nothing(exc: Exception, folder: Path, length: float, calibration: dict | None, source: str) -> str:
+    """Why an extraction of ``length`` found nothing for ``source``, in a few words."""
+    text = str(exc)
+    if "shorter than segment" in text:
+        return f"every unlabeled song is shorter than {length:g} s"
+    if "found no excerpt" in text:
+        if calibration is not None and calibration["thresholds"].get(source) is None:
+            return f"no threshold reaches the target precision on validation excerpts of {length:g} s"
+        return "no excerpt above the threshold"
+    return _reason(exc, folder)
 
 
 def _reason(exc: Exception, folder: Path) -> str:
