@@ -408,8 +408,10 @@ def _save_epoch(run: Run, state: State) -> None:
         "baseline_valid": state.baseline, "world_size": d.world, "rng": rng_states, "sampler": sampler})
     write_json(run.folder / HISTORY, _history_doc(run, state, done=False))
     e = state.history[-1]
-    _log(d, f"epoch {e['epoch']:>3}/{run.epochs}  train {e['train']:.4f}  valid {e['valid']:.4f}  best "
-            f"{state.best_loss:.4f} (epoch {state.best_epoch})  baseline {state.baseline:.4f}  {e['seconds']:.1f}s")
+    parts = "".join(f" {k[6:]} {e[k]:.4f}" for k in ("train_supervised", "train_weak") if e.get(k) is not None)
+    _log(d, f"epoch {e['epoch']:>3}/{run.epochs}  train {e['train']:.4f}{f' ({parts.strip()})' if parts else ''}  "
+            f"valid {e['valid']:.4f}  best {state.best_loss:.4f} (epoch {state.best_epoch})  baseline "
+            f"{state.baseline:.4f}  {e['seconds']:.1f}s")
 
 
 def _history_doc(run: Run, state: State, done: bool) -> dict:
