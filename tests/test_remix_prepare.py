@@ -142,3 +142,17 @@ def test_remixed_items_are_the_longest_valid_input_within_l():
     short = P.remix_length(model, 3.0, segment, 44100)               # L < segment: the longest valid input in L
     assert short == input_length(model, 3 * 44100) and 3 * 44100 - 4096 * 4 < short <= 3 * 44100
     assert P.remix_length(model, 3.0, 3 * 44100, 44100) == 3 * 44100          # exactly the segment
+
+
+def test_remix_warnings_become_log_lines_and_others_pass_through():
+    import warnings
+
+    from demucs_study.remix.errors import RemixWarning
+
+    lines = []
+    with pytest.warns(UserWarning, match="not a remix one") as caught:
+        with P.logged_warnings(lines.append):
+            warnings.warn(RemixWarning("no 3 s excerpt without drums in data/synth-quick/unlabeled"))
+            warnings.warn(UserWarning("not a remix one"))
+    assert lines == ["remix warning: no 3 s excerpt without drums in data/synth-quick/unlabeled"]
+    assert not any(issubclass(w.category, RemixWarning) for w in caught)

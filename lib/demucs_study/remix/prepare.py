@@ -34,7 +34,9 @@ stem, a model whose training target is not waveforms); nothing is half-written.
 """
 from __future__ import annotations
 
+import contextlib
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -44,7 +46,7 @@ from .. import models as _registry  # noqa: F401 - imported before .classifier, 
 from ..config import params_hash, require
 from ..errors import ParamsError
 from ..utils import read_json, write_json
-from .errors import RemixError
+from .errors import RemixError, RemixWarning
 
 #: Folder of the shared remix artefacts, under ``runs/<profile>/``.
 SHARED = "_remix"
@@ -137,15 +139,31 @@ def classifier_dir(params: dict, root: Path, train: Sequence, valid: Sequence) -
     return shared_dir(params) / f"classifier-{_classifier_key(params, root, train, valid)}"
 
 
+@contextlib.contextmanager
+def logged_warnings(log: Callable):
+    """Within the block, :class:`~.errors.RemixWarning` messages go to ``log`` as ``"remix warning: ..."``
+    lines (a notebook shows them without the warning's file path); other warnings pass through."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RemixWarning)
+        yield
+    for w in caught:
+        if issubclass(w.category, RemixWarning):
+            log(f"remix warning: {w.message}")
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
 def prepare_classifier(params: dict, cache, train: Sequence, log: Callable = print, progress: bool = False) -> dict:
     """Train the budget's silence classifier, or resume it, or return it at once (see the module
-    docstring); returns :func:`~.classifier_train.train_classifier`'s result plus ``"dir"``."""
+    docstring); returns :func:`~.classifier_train.train_classifier`'s result plus ``"dir"``. Its
+    warnings (a source without threshold) go to ``log``."""
     from .classifier_train import train_classifier
 
     valid = cache.tracks("valid")
     out = classifier_dir(params, cache.root, train, valid)
-    result = train_classifier(train, valid, out, classifier_config(params), seed=int(require(params, "seed")),
-                              required=sources(params), progress=progress, log=log)
+    with logged_warnings(log):
+        result = train_classifier(train, valid, out, classifier_config(params), seed=int(require(params, "seed")),
+                                  required=sources(params), progress=progress, log=log)
     return {**result, "dir": out}
 
 
@@ -182,7 +200,7 @@ def prepare_extraction(params: dict, cache, classifier: dict, folder: Path, leng
     ``{"dir", "manifest", "calibration"}`` (``calibration`` None with ``remix.extract.calibrate`` false).
     Raises :class:`RemixError` (nothing written) when the folder is unusable or nothing is found.
     ``scores``: ``hop -> window probabilities of the folder`` (:func:`.extract.window_scores`), to
-    share one scan between several lengths."""
+    share one scan between several lengths. Its warnings (a source that yields nothing) go to ``log``."""
     from .calibrate import calibrate
     from .classifier import load_classifier
     from .extract import extract, load_manifest
@@ -207,9 +225,10 @@ def prepare_extraction(params: dict, cache, classifier: dict, folder: Path, leng
         thresholds = calibration["thresholds"]
     log(f"remix: extracting {opts['length']:g} s excerpts without {', '.join(opts['sources'])} from "
         f"{_display(folder)} (thresholds {_fmt_thresholds(thresholds or extra['thresholds'])})")
-    manifest = extract(classifier["classifier"], folder, out / MANIFEST, length=opts["length"],
-                       sources=opts["sources"], thresholds=thresholds, hop=hop, min_mix_db=opts["min_mix_db"],
-                       merge=opts["merge"], scores=None if scores is None else scores(hop))
+    with logged_warnings(log):
+        manifest = extract(classifier["classifier"], folder, out / MANIFEST, length=opts["length"],
+                           sources=opts["sources"], thresholds=thresholds, hop=hop, min_mix_db=opts["min_mix_db"],
+                           merge=opts["merge"], scores=None if scores is None else scores(hop))
     return {"dir": out, "manifest": manifest, "calibration": calibration}
 
 
