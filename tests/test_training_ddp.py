@@ -18,7 +18,7 @@ def test_torchrun_two_cpu_ranks_train_and_rank0_writes_the_checkpoint(tmp_path_f
     env = {**os.environ, "DEMUCS_STUDY_RUNS": str(runs), "OMP_NUM_THREADS": "1",
            "DEMUCS_STUDY_DATA": str(smoke_data)}  # the smoke data set, made once per session
     env.pop("MUSDB_ROOT", None)
-    # batch 8 = 2 ranks x 4 (one Remix group each); the 9 smoke windows give one step per epoch
+    # batch 8 = 2 ranks x 4 (one Remix group each); the 15 smoke windows give one step per epoch
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
            "-m", "demucs_study", "train", "--params", str(SMOKE), "--set", "train.batch_size=8",
            "--set", "train.epochs=1", "--no-progress", "--device", "cpu"]
