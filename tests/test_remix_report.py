@@ -52,6 +52,7 @@ def test_gain_table_and_tracks_improved(quick):
     assert by.loc["All", "gain"] == pytest.approx(0.125) and by.loc["All", "no_remix"] == pytest.approx(3.5)
     assert (by.loc["drums", "improved"], by.loc["bass", "improved"], by.loc["vocals", "improved"]) == (3, 0, 0)
     assert by.loc["All", "improved"] == 3 and by.loc["All", "tracks"] == 3
+    assert by.loc["bass", "track_gain_min"] == by.loc["bass", "track_gain_max"] == -1.0
     fig = R.gain_figure(gains)
     assert len(fig.axes[0].lines) == 5 + 1 and fig.axes[0].get_xlabel().startswith("labeled budget")
     assert R.gain_table(quick, scores_for({"demucs": base})).empty
@@ -69,7 +70,7 @@ def test_outcome_says_no_gain_with_its_numbers_and_reasons(quick):
     text = R.outcome(gains, classifier, grid, quick)
     assert text.startswith("**Remixing helped at some labeled budgets only.**")
     assert "All **-0.30 dB**" in text and "All **+0.20 dB**" in text        # 25 %: 2.2 vs 2.0 is a gain...
-    assert "better on 4 of 4 test tracks: remixing helps here" in text       # ...on every track
+    assert "better on 4 of 4 test tracks (per-track gains from +0.20 to +0.20 dB): remixing helps here" in text
     assert "does not help here" in text and "90 % / 40 %" in text
     assert "truly silent 80 %, mean leak -22 dB" in text and "rho = 0.25" in text
     better = R.gain_table(quick, scores_for({"demucs": base, "demucs rho=0.25": base + 0.5,

@@ -123,7 +123,8 @@ def test_runs_of_one_budget_share_the_classifier_and_a_labeled_budget_keeps_the_
     # another remix run of the same budget (another loss weight): same classifier, same extraction
     other = train_experiment(params("remix.weight=0.5", "train.epochs=1"), progress=False, threads=THREADS)
     assert sorted(p.name for p in shared.iterdir()) == before
-    assert load_history(other["run_dir"])["remix"]["classifier"] == load_history(full_run["result"]["run_dir"])["remix"]["classifier"]
+    assert load_history(other["run_dir"])["remix"]["classifier"] == \
+        load_history(full_run["result"]["run_dir"])["remix"]["classifier"]
     # a quarter of the labeled songs (1 of 3): its own classifier, and the steps of the whole set
     quarter = train_experiment(params("train.labeled_fraction=0.25", "train.epochs=1"), progress=False,
                                threads=THREADS)

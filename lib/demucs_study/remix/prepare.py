@@ -72,16 +72,16 @@ def unlabeled_folder(params: dict, root: Path) -> Path:
     if choice == "synthetic":
         folder = Path(root) / "unlabeled"
         if not folder.is_dir():
-            raise RemixError(f"remix.unlabeled_data = synthetic, but the dataset {_display(root)} has no unlabeled/ folder (only "
-                             "our synthetic sets have one; MUSDB18 has none); set remix.unlabeled_data to real "
-                             f"(make real-music) or to a folder of mixtures in {_where(params)}")
+            raise RemixError(f"remix.unlabeled_data = synthetic, but the dataset {_display(root)} has no unlabeled/ "
+                             "folder (only our synthetic sets have one; MUSDB18 has none); set remix.unlabeled_data to "
+                             f"real (make real-music) or to a folder of mixtures in {_where(params)}")
         return folder
     if choice == "real":
         folder = paths.data_dir() / REAL_FOLDER
         if not folder.is_dir():
-            raise RemixError(f"remix.unlabeled_data = real, but {_display(folder)} does not exist: install the freely licensed "
-                             "real music with make real-music (Debian packages), or choose remix.unlabeled_data = "
-                             f"synthetic in {_where(params)}")
+            raise RemixError(f"remix.unlabeled_data = real, but {_display(folder)} does not exist: install the freely "
+                             "licensed real music with make real-music (Debian packages), or choose "
+                             f"remix.unlabeled_data = synthetic in {_where(params)}")
         return folder
     folder = Path(choice).expanduser()
     if not folder.is_dir():

@@ -59,7 +59,8 @@ def remix_experiments(experiments: Sequence[dict]):
 
     baselines = {_pair_key(p): p["experiment"] for p in experiments if _rho(p) == 0}
     rows = [{"experiment": p["experiment"], "baseline": baselines.get(_pair_key(p)), "labeled_fraction": _fraction(p),
-             "rho": _rho(p), "unlabeled_data": str(p["remix"]["unlabeled_data"]), "excerpt": float(p["remix"]["excerpt"])}
+             "rho": _rho(p), "unlabeled_data": str(p["remix"]["unlabeled_data"]),
+             "excerpt": float(p["remix"]["excerpt"])}
             for p in experiments if _rho(p) > 0]
     return pd.DataFrame(rows, columns=["experiment", "baseline", "labeled_fraction", "rho", "unlabeled_data",
                                        "excerpt"])
@@ -68,8 +69,9 @@ def remix_experiments(experiments: Sequence[dict]):
 def gain_table(experiments: Sequence[dict], scores, metric: str = "SDR"):
     """Test ``metric`` without and with remix, per labeled budget and target (``All`` = mean of the
     four): columns ``labeled_fraction, experiment, baseline, target, no_remix, remix, gain, improved,
-    tracks`` (``improved``: test tracks where the remixed model's per-track value is higher). Pairs
-    whose runs were not both evaluated are left out."""
+    tracks, track_gain_min, track_gain_max`` (``improved``: test tracks where the remixed model's
+    per-track value is higher; the per-track differences range from ``track_gain_min`` to
+    ``track_gain_max``). Pairs whose runs were not both evaluated are left out."""
     import pandas as pd
 
     from ..evaluation.aggregate import aggregate, per_track
@@ -87,11 +89,14 @@ def gain_table(experiments: Sequence[dict], scores, metric: str = "SDR"):
         for target in (*SOURCES, "All"):
             both = pd.concat([a[target], b[target]], axis=1, keys=["a", "b"]).dropna()
             base, remix = float(agg.loc[pair["baseline"], target]), float(agg.loc[pair["experiment"], target])
+            diff = both["b"] - both["a"]
             rows.append({"labeled_fraction": pair["labeled_fraction"], "experiment": pair["experiment"],
                          "baseline": pair["baseline"], "target": target, "no_remix": base, "remix": remix,
-                         "gain": remix - base, "improved": int((both["b"] > both["a"]).sum()), "tracks": len(both)})
+                         "gain": remix - base, "improved": int((diff > 0).sum()), "tracks": len(both),
+                         "track_gain_min": float(diff.min()) if len(diff) else math.nan,
+                         "track_gain_max": float(diff.max()) if len(diff) else math.nan})
     columns = ["labeled_fraction", "experiment", "baseline", "target", "no_remix", "remix", "gain", "improved",
-               "tracks"]
+               "tracks", "track_gain_min", "track_gain_max"]
     return pd.DataFrame(rows, columns=columns).sort_values(["labeled_fraction", "experiment"], kind="stable",
                                                            ignore_index=True)
 
@@ -104,8 +109,8 @@ def gain_figure(gains, metric: str = "SDR"):
     if len(gains):
         for i, target in enumerate((*SOURCES, "All")):
             rows = gains[gains["target"] == target].sort_values("labeled_fraction")
-            ax.plot(100 * rows["labeled_fraction"], rows["gain"], marker="o", color="black" if target == "All" else f"C{i}",
-                    lw=2.5 if target == "All" else 1.2, label=target)
+            ax.plot(100 * rows["labeled_fraction"], rows["gain"], marker="o", label=target,
+                    color="black" if target == "All" else f"C{i}", lw=2.5 if target == "All" else 1.2)
         ax.set_xticks(sorted(set(100 * gains["labeled_fraction"])))
         ax.legend(fontsize=8)
     else:
@@ -218,8 +223,8 @@ def length_grid(experiments: Sequence[dict], lengths: Sequence[float] = LENGTHS,
                 ex = prepare_extraction(params, cache, classifier, folder, length=length, log=log, scores=scores)
             except RemixError as exc:
                 calibration = _read_calibration(params, classifier, folder, length)
-                rows += [_grid_row(fraction, len(tracks), length, s, None, _nothing(exc, folder, length, calibration, s))
-                         for s in params["remix"]["sources"]]
+                rows += [_grid_row(fraction, len(tracks), length, s, None,
+                                   _nothing(exc, folder, length, calibration, s)) for s in params["remix"]["sources"]]
                 _calibration_rows(calib, fraction, length, calibration)
                 continue
             manifests[(fraction, float(length))] = ex["manifest"]
@@ -490,7 +495,8 @@ def outcome(gains, classifier, grid, experiments: Sequence[dict]) -> str:
         helped.append(better)
         lines.append(f"- **Labeled budget {100 * fraction:g} %**: SDR {allg['no_remix']:.2f} dB without remix, "
                      f"{allg['remix']:.2f} dB with (All **{allg['gain']:+.2f} dB**; {per}); the remixed model is "
-                     f"better on {allg['improved']} of {allg['tracks']} test tracks: remixing "
+                     f"better on {allg['improved']} of {allg['tracks']} test tracks (per-track gains from "
+                     f"{allg['track_gain_min']:+.2f} to {allg['track_gain_max']:+.2f} dB): remixing "
                      f"{'helps' if better else 'does not help'} here.")
     verdict = ("Remixing helped at every labeled budget." if all(helped) else
                "Remixing did not help at any labeled budget." if not any(helped) else

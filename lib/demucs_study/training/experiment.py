@@ -239,7 +239,8 @@ def _build(params: dict, folder: Path, h: str, epochs: int, d: dist.Dist) -> Run
     length = B.input_length(model, windows[0].shape[-1] - shift)
     return Run(params=params, folder=folder, hash=h, epochs=epochs, seed=seed, d=d, windows=windows, cache=cache,
                model=model, augment=augment, generators=generators_of(augment), optimizer=optimizer,
-               loss_fn=loss_fn, length=length, steps=B.epoch_steps(full, batch_size, int(require(params, "train.repeat"))))
+               loss_fn=loss_fn, length=length,
+               steps=B.epoch_steps(full, batch_size, int(require(params, "train.repeat"))))
 
 
 def _remix_data(run: Run, progress: bool = False) -> None:
