@@ -6,6 +6,8 @@
   :class:`~demucs_study.data.raw.CachedTrack` objects, what the remix functions take.
 * :func:`unlabeled_root` - a synthetic-layout root: ``unlabeled/<name>.wav`` mixtures and the hidden
   ``unlabeled_truth/<name>/<stem>.wav``.
+* :func:`shared_data` - the tiny classifier trained once per session; :func:`extraction_setup` - it and an
+  unlabeled folder of :data:`UNLABELED_SONGS`, once per module; :func:`run_extract` - an extraction there.
 """
 from __future__ import annotations
 
@@ -101,6 +103,37 @@ def shared_data(tmp_path_factory):
         valid = _reopen(base, valid_songs(), "valid")
     result = train_classifier(train, valid, base / "classifier", config=TINY_CLASSIFIER, seed=0, log=lambda m: None)
     return train, valid, result
+
+
+#: Unlabeled songs of the extraction tests: bass silent over 2-4 s and other over 4.5-6 s of Song X.
+UNLABELED_SONGS = {
+    "Song X": song(6.0, {"bass": [(2.0, 4.0)], "other": [(4.5, 6.0)]}, seed=9),
+    "Song Y": song(3.0, seed=10),
+    "Song Z": song(0.5, seed=11),          # shorter than any excerpt: listed, never scanned
+}
+
+
+def extraction_setup(tmp_path_factory) -> dict:
+    """``{"classifier" (path), "valid" (tracks), "folder" (unlabeled), "root", "cache"}``."""
+    _, valid, result = shared_data(tmp_path_factory)
+    root = tmp_path_factory.mktemp("unl")
+    folder = unlabeled_root(root, UNLABELED_SONGS)
+    return {"classifier": result["classifier"], "valid": valid, "folder": folder, "root": root,
+            "cache": root / "cache"}
+
+
+def run_extract(setup: dict, name: str, **kwargs):
+    """(manifest, its path, the warnings' messages) of an extraction of ``setup``'s folder."""
+    import warnings
+
+    from demucs_study.remix.errors import RemixWarning
+    from demucs_study.remix.extract import extract
+
+    path = setup["root"] / f"{name}.json"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RemixWarning)
+        manifest = extract(setup["classifier"], setup["folder"], path, cache_dir=setup["cache"], **kwargs)
+    return manifest, path, [str(w.message) for w in caught]
 
 
 def _reopen(folder: Path, songs: dict, split: str) -> list[CachedTrack]:

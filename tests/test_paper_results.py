@@ -28,11 +28,11 @@ def smoke_run(tmp_path_factory):
 def test_smoke_profile_produces_every_output(smoke_run):
     base, _, _ = smoke_run
     res = base / "results" / "smoke"
-    for name in ("01_data", "02_train-demucs", "03_evaluate-demucs", "05_paper", "06_explore"):
+    for name in ("01_data", "02_train-demucs", "03_evaluate-demucs", "04_remix", "05_paper", "06_explore"):
         assert (res / "notebooks" / f"{name}.ipynb").is_file()
         assert (res / "notebooks" / f"{name}.html").stat().st_size > 10_000
     for fig in ("data_spectrograms", "learning_curve_demucs", "separation_demucs", "learning_curves", "boxplot_sdr",
-                "spectrogram_comparison"):
+                "spectrogram_comparison", "remix_gain", "remix_energy", "remix_classifier", "remix_yield", "remix_truth"):
         assert (res / "figures" / f"{fig}.png").is_file() and (res / "figures" / f"{fig}.svg").is_file()
     table = pd.read_csv(res / "tables" / "synthetic.csv")
     assert list(table["system"])[-2:] == ["Mixture as every estimate (MIX)", "Ideal ratio mask oracle (IRM2)"]
@@ -41,13 +41,32 @@ def test_smoke_profile_produces_every_output(smoke_run):
     assert all(s.startswith("measured:") for s in table["source"])
     prov = json.loads((res / "provenance.json").read_text())
     experiments = [f.stem for f in (ROOT / "params" / "smoke").glob("*.yaml") if f.stem not in ("defaults", "data")]
-    assert set(prov["steps"]) == {"01_data", "05_paper", "06_explore", *(f"02_train-{e}" for e in experiments),
+    assert set(prov["steps"]) == {"01_data", "04_remix", "05_paper", "06_explore", *(f"02_train-{e}" for e in experiments),
                                   *(f"03_evaluate-{e}" for e in experiments)}
     assert prov["git"]["commit"] and prov["packages"]["torch"].startswith("2.13.0")
     assert all(step["wall_seconds"] > 0 for step in prov["steps"].values())
     assert prov["steps"]["02_train-demucs"]["params"]["seed"] == 42
     tracks = list((res / "evals" / "demucs" / "test").glob("*.json"))
     assert len(tracks) == 2  # the smoke test set
+
+
+@pytest.mark.slow
+def test_the_remix_chain_runs_and_its_rows_say_what_they_were_trained_with(smoke_run):
+    base, _, _ = smoke_run
+    res = base / "results" / "smoke"
+    table = pd.read_csv(res / "tables" / "synthetic.csv").set_index("system")
+    for system in ("demucs rho=0.25", "demucs rho=0.25 labeled_fraction=0.25"):
+        assert table.loc[system, "extra data"] == "unlabeled (4 songs), remixed"
+    assert table.loc["demucs labeled_fraction=0.25", "extra data"] == "no"
+    # the shared classifiers (one per labeled budget) and the extractions of every excerpt length
+    shared = base / "runs" / "smoke" / "_remix"
+    assert len(list(shared.glob("classifier-*/classifier.th"))) == 2
+    assert len(list(shared.glob("extract-*/calibration.json"))) == 2 * 3      # 2 budgets x L in {1, 3, 10} s
+    notebook = json.loads((res / "notebooks" / "04_remix.ipynb").read_text())
+    text = "".join("".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/markdown", ""))
+                   for c in notebook["cells"] for o in c.get("outputs", []))
+    assert "Labeled budget 25 %" in text and "Labeled budget 100 %" in text
+    assert "Remixing " in text and "Likely reasons (measured)" in text
 
 
 @pytest.mark.slow

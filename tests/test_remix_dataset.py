@@ -1,5 +1,5 @@
 """Remixed examples (reproducible per seed, epoch and index; normalised per part; stems only where the
-source plays), the batch composition, and their errors."""
+source plays) and their errors. (The batch composition: test_remix_batches.py.)"""
 import numpy as np
 import pytest
 import soundfile as sf
@@ -8,11 +8,8 @@ import torch
 from demucs_study import SOURCES
 from demucs_study.data.datasets import EPS
 from demucs_study.errors import ParamsError
-from demucs_study.remix.batches import check_plan, epoch_plan, remix_count
 from demucs_study.remix.dataset import RemixBatch, RemixDataset, collate
 from demucs_study.remix.errors import RemixError
-from demucs_study.remix.batches import shard_plan
-from demucs_study.training import batches as B
 from demucs_study.utils import mono_stats, write_json
 
 from remix_helpers import SR, cached_tracks, labeled_songs
@@ -153,37 +150,3 @@ def test_errors_name_the_cause_and_the_fix(data, tmp_path):
         dataset(data, manifest=changed)
     with pytest.raises(RemixError, match="no labeled training track to draw stems from"):
         dataset(data, tracks=[])
-
-
-def test_epoch_plan_keeps_the_budget_and_is_the_baseline_at_rho_0():
-    for repeat in (1, 2):
-        baseline = B.epoch_batches(37, 4, repeat, B.epoch_generator(42, 3))
-        plan = epoch_plan(37, 11, 4, repeat, 0.0, 42, 3)
-        assert [s for s, _ in plan] == baseline and all(m == [] for _, m in plan)
-    plan = epoch_plan(37, 11, 4, 1, 0.25, 42, 3)
-    assert len(plan) == 9 and all(len(s) == 3 and len(m) == 1 for s, m in plan)
-    order = torch.randperm(37, generator=B.epoch_generator(42, 3)).tolist()
-    assert [i for s, _ in plan for i in s] == order[:27]
-    remixed = [i for _, m in plan for i in m]
-    assert sorted(remixed) == sorted(set(remixed)) and set(remixed) <= set(range(11))  # no repeat before 11 drawn
-    assert epoch_plan(37, 11, 4, 1, 0.25, 42, 3) == plan and epoch_plan(37, 11, 4, 1, 0.25, 42, 4) != plan
-    long = epoch_plan(40, 3, 8, 1, 0.5, 1, 0)
-    drawn = [i for _, m in long for i in m]
-    assert len(drawn) == 20 and all(sorted(drawn[k:k + 3]) == [0, 1, 2] for k in range(0, 18, 3))
-    assert shard_plan(long, 1, 2)[0] == (long[0][0][2:], long[0][1][2:])
-    assert remix_count(8, 0.3) == 2 and remix_count(4, 1.0) == 4
-
-
-def test_batch_composition_errors_name_the_fix():
-    with pytest.raises(ParamsError, match=r"remix.rho = 1.5 must be in \[0, 1\]"):
-        remix_count(4, 1.5)
-    with pytest.raises(ParamsError, match=r"the Remix augmentation \(train.remix_group = 4\) needs the supervised part "
-                                          r"of each batch to be a multiple of 4, but remix.rho = 0.25 leaves 3 .* e.g. "
-                                          r"batch_size 8 with rho 0.5, or 16 with 0.25, or set train.remix_group to 0"):
-        check_plan(100, 4, 0.25, 1, 4, "params/quick/remix.yaml")
-    check_plan(100, 8, 0.5, 1, 4, "x")
-    check_plan(100, 4, 0.25, 1, 0, "x")
-    with pytest.raises(ParamsError, match=r"makes 1 remixed and 3 supervised items .* divide by the 2 processes"):
-        check_plan(100, 4, 0.25, 2, 0, "x")
-    with pytest.raises(ParamsError, match="the remix dataset is empty"):
-        epoch_plan(10, 0, 4, 1, 0.5, 0, 0)

@@ -1,46 +1,21 @@
-"""Extraction on constructed songs with known silent sections; threshold calibration; the manifest;
-the ground-truth measurement; bad input (empty or short folder, nothing found) with named fixes."""
-import copy
+"""Extraction on constructed songs with known silent sections: the manifest, its rows and yield; bad input
+(empty or short folder, nothing found) with named fixes. (Calibration: test_remix_calibrate.py; the
+ground truth: test_remix_truth.py.)"""
 import json
-import math
-import warnings
 
-import numpy as np
 import pytest
 
-from demucs_study import SOURCES
+import demucs_study.models  # noqa: F401  (imports the registry first, as the library does)
 from demucs_study.errors import ParamsError
-from demucs_study.remix.calibrate import calibrate
-from demucs_study.remix.classifier import load_classifier
-from demucs_study.remix.errors import RemixError, RemixWarning
-from demucs_study.remix.extract import extract, load_manifest
-from demucs_study.remix import labels as L
-from demucs_study.remix.truth import measure_extraction
+from demucs_study.remix.errors import RemixError
+from demucs_study.remix.extract import extract, load_manifest, manifest_sources
 
-from remix_helpers import SR, shared_data, song, unlabeled_root
-
-SONGS = {
-    "Song X": song(6.0, {"bass": [(2.0, 4.0)], "other": [(4.5, 6.0)]}, seed=9),
-    "Song Y": song(3.0, seed=10),
-    "Song Z": song(0.5, seed=11),          # shorter than any excerpt: listed, never scanned
-}
+from remix_helpers import SR, extraction_setup, run_extract as run, song, unlabeled_root
 
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
-    _, valid, result = shared_data(tmp_path_factory)
-    root = tmp_path_factory.mktemp("unl")
-    folder = unlabeled_root(root, SONGS)
-    return {"classifier": result["classifier"], "valid": valid, "folder": folder, "root": root,
-            "cache": root / "cache"}
-
-
-def run(setup, name, **kwargs):
-    path = setup["root"] / f"{name}.json"
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", RemixWarning)
-        manifest = extract(setup["classifier"], setup["folder"], path, cache_dir=setup["cache"], **kwargs)
-    return manifest, path, [str(w.message) for w in caught]
+    return extraction_setup(tmp_path_factory)
 
 
 def test_extraction_finds_exactly_the_silent_section(setup):
@@ -50,6 +25,7 @@ def test_extraction_finds_exactly_the_silent_section(setup):
     assert manifest["excerpts"][0]["probability"] >= manifest["thresholds"]["bass"]
     assert json.loads(path.read_text()) == manifest and load_manifest(path) == manifest
     assert manifest["sources"] == ["drums", "bass", "vocals"]          # D0, D1, D3 by default
+    assert manifest_sources(manifest) == ["bass"]
     assert manifest["length"] == SR and manifest["hop"] == SR // 4 and manifest["window"] == SR // 2
     assert [t["track"] for t in manifest["tracks"]] == ["Song X.wav", "Song Y.wav", "Song Z.wav"]
     assert manifest["scanned_minutes"] == pytest.approx(9.5 / 60)
@@ -68,18 +44,6 @@ def test_unmerged_rows_overlap_and_other_is_an_option(setup):
     assert manifest["yield"]["bass"]["minutes"] == pytest.approx(2 / 60)          # union: distinct audio
     assert manifest["yield"]["bass"]["excerpt_minutes"] == pytest.approx(5 / 60)  # with overlap, as the paper counts
     assert manifest["yield"]["other"]["minutes"] == pytest.approx(1.5 / 60)
-
-
-def test_longer_excerpts_find_less_and_calibration_is_per_length(setup):
-    model, _ = load_classifier(setup["classifier"])
-    short = calibrate(model, setup["valid"], length=0.5, hop=0.25)
-    assert all(short["thresholds"][s] is not None for s in SOURCES)
-    assert all(short["valid"][s]["precision"] >= 0.95 for s in SOURCES)
-    # the validation songs' silent sections last 1 s: 1.5 s excerpts hold none, so there is no threshold
-    long = calibrate(model, setup["valid"], length=1.5, hop=0.25)
-    assert all(long["thresholds"][s] is None and long["valid"][s]["positives"] == 0 for s in SOURCES)
-    m, _, _ = run(setup, "m3", length=1.75, thresholds=short["thresholds"])
-    assert [(r["start"] / SR, r["length"] / SR, r["excerpts"]) for r in m["excerpts"]] == [(2.0, 2.0, 2)]
 
 
 def test_nothing_found_is_an_error_and_nothing_is_written(setup):
@@ -113,35 +77,3 @@ def test_bad_folders_and_lengths_are_named(setup, tmp_path):
     (tmp_path / "bad.json").write_text('{"format": 99}')
     with pytest.raises(RemixError, match="is not a remix manifest of format 1; run the extraction again"):
         load_manifest(tmp_path / "bad.json")
-
-
-def test_ground_truth_precision_and_leak(setup):
-    manifest, _, _ = run(setup, "m4", length=1.0)
-    truth = measure_extraction(manifest)
-    bass = truth["sources"]["bass"]
-    assert (bass["excerpts"], bass["truly_silent"], bass["precision"], bass["recall"]) == (5, 5, 1.0, 1.0)
-    assert bass["silent_excerpts"] == 5 and bass["leak_db_max"] < -150          # digital silence (floored)
-    assert truth["sources"]["drums"]["excerpts"] == 0 and math.isnan(truth["sources"]["drums"]["precision"])
-    # a wrong excerpt (bass plays in Song Y's first second) lowers the precision and shows its leak
-    wrong = copy.deepcopy(manifest)
-    wrong["excerpts"].append({"track": "Song Y.wav", "source": "bass", "start": 0, "length": SR,
-                              "probability": 0.99, "excerpts": 1})
-    measured = measure_extraction(wrong, with_excerpts=True)
-    bass = measured["sources"]["bass"]
-    stems = SONGS["Song Y"][..., :SR]
-    expected = L.power_db(stems[SOURCES.index("bass")]) - L.power_db(stems.sum(0))
-    assert bass["excerpts"] == 6 and bass["precision"] == pytest.approx(5 / 6)
-    assert bass["leak_db_max"] == pytest.approx(expected, abs=1e-4) and -10 < expected < 0
-    assert bass["leak_db_mean"] == pytest.approx(10 * np.log10(10 ** (expected / 10) / 6), abs=1e-3)
-    rows = [e for e in measured["excerpts"] if e["track"] == "Song Y.wav"]
-    assert rows == [{"track": "Song Y.wav", "source": "bass", "start": 0, "leak_db": pytest.approx(expected, abs=1e-4),
-                     "truly_silent": False}]
-
-
-def test_missing_ground_truth_is_named(setup, tmp_path):
-    manifest, _, _ = run(setup, "m5", length=1.0)
-    with pytest.raises(RemixError, match=r"no ground truth for the unlabeled folder .*: .*nowhere does not exist"):
-        measure_extraction(manifest, truth_dir=tmp_path / "nowhere")
-    (tmp_path / "partial" / "Song X").mkdir(parents=True)
-    with pytest.raises(RemixError, match=r"no true drums stem for unlabeled track 'Song X.wav': .*drums.wav is missing"):
-        measure_extraction(manifest, truth_dir=tmp_path / "partial")

@@ -2,17 +2,13 @@
 measurement only: classifier training, calibration, extraction, the remixed dataset and the loss
 never open, list or decode anything in that folder.
 
-Every access is watched three ways: Python's audit hook (``open`` - which also covers ``np.load``
-and memory maps -, ``os.listdir``, ``os.scandir`` - which ``Path.glob``/``rglob`` use -,
-``glob.glob``, ``subprocess.Popen`` - ffmpeg/ffprobe), and soundfile's ``SoundFile`` (libsndfile
-opens files in C, below the audit hook). A positive control shows the watch sees the measurement's reads.
+Every access is watched (tests/watch_helpers.py: Python's audit hook and soundfile). A positive control
+shows the watch sees the measurement's reads. (The whole training step of a remix experiment:
+test_training_remix.py.)
 """
-import contextlib
-import sys
 import warnings
 from pathlib import Path
 
-import soundfile
 import pytest
 import torch
 
@@ -27,43 +23,7 @@ from demucs_study.remix.truth import measure_extraction
 from demucs_study.models import Demucs
 
 from remix_helpers import SR, TINY_CLASSIFIER, cached_tracks, labeled_songs, song, unlabeled_root, valid_songs
-
-_WATCH: dict = {"active": False, "seen": []}
-_EVENTS = {"open", "os.listdir", "os.scandir", "glob.glob", "subprocess.Popen"}
-
-
-def _audit(event, args):
-    if _WATCH["active"] and event in _EVENTS:
-        _WATCH["seen"].append((event, repr(args)))
-
-
-sys.addaudithook(_audit)  # hooks cannot be removed; it records only while a test watches
-
-
-class _Watched(soundfile.SoundFile):
-    def __init__(self, file, *args, **kwargs):
-        if _WATCH["active"]:
-            _WATCH["seen"].append(("soundfile", repr(file)))
-        super().__init__(file, *args, **kwargs)
-
-
-@contextlib.contextmanager
-def watching():
-    """Record every file access inside the block; yields the list of (event, argument repr)."""
-    seen: list = []
-    original = soundfile.SoundFile
-    soundfile.SoundFile = _Watched
-    _WATCH["seen"], _WATCH["active"] = seen, True
-    try:
-        yield seen
-    finally:
-        _WATCH["active"] = False
-        soundfile.SoundFile = original
-
-
-def touched(seen, folder: Path) -> list:
-    key = str(folder.resolve())
-    return [s for s in seen if key in s[1] or str(folder) in s[1]]
+from watch_helpers import touched, watching
 
 
 @pytest.mark.slow
@@ -113,3 +73,6 @@ def test_only_the_truth_module_names_the_hidden_folder():
     naming = sorted(p.relative_to(package).as_posix() for p in package.rglob("*.py")
                     if "unlabeled_truth" in p.read_text() and not p.relative_to(package).as_posix().startswith("data/synth/"))
     assert naming == ["remix/truth.py"]
+    # the remix notebook reaches the hidden stems through remix.truth only
+    notebook = (Path(__file__).resolve().parents[1] / "notebooks" / "04_remix.ipynb").read_text()
+    assert "unlabeled_truth" not in notebook

@@ -1,14 +1,11 @@
-"""Silence labels on constructed signals, the threshold rule, and the labeled budget."""
+"""Silence labels on constructed signals: the rule, per-window energies, the histogram table."""
 import math
 
 import numpy as np
 import pytest
 
 from demucs_study import SOURCES
-from demucs_study.errors import ParamsError
 from demucs_study.remix import labels as L
-from demucs_study.remix.budget import labeled_subset
-from demucs_study.remix.thresholds import choose_threshold, choose_thresholds, precision_recall
 
 from remix_helpers import SR, song
 
@@ -74,47 +71,3 @@ def test_energy_table_has_one_row_per_window_and_the_columns_of_the_histogram():
     assert table["start"][:3] == [0.0, 0.5, 1.0]
     assert all(v == L.FLOOR_DB for v in table["vocals_db"][3:])
     assert all(-10 < v < 0 for v in table["bass_rel_db"])
-
-
-def test_precision_recall_counts():
-    probs = np.array([0.9, 0.8, 0.7, 0.2])
-    labels = np.array([True, False, True, True])
-    r = precision_recall(probs, labels, 0.75)
-    assert (r["selected"], r["true_positives"], r["positives"]) == (2, 1, 3)
-    assert r["precision"] == 0.5 and r["recall"] == pytest.approx(1 / 3)
-    none = precision_recall(probs, labels, None)
-    assert none["selected"] == 0 and math.isnan(none["precision"]) and none["recall"] == 0.0
-
-
-def test_threshold_is_the_lowest_whose_precision_holds_at_every_higher_threshold():
-    # descending: 1 1 1 1 1 0 1 1 1 1 0 0 ; precision at each prefix: 1,1,1,1,1,5/6,6/7,7/8,8/9,9/10,9/11,9/12
-    probs = np.linspace(1.0, 0.45, 12)
-    labels = np.array([1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 0, 0], bool)
-    assert choose_threshold(probs, labels, 0.8, min_selected=1) == pytest.approx(probs[10])   # 9/11 >= 0.8 > 9/12
-    assert choose_threshold(probs, labels, 0.9, min_selected=1) == pytest.approx(probs[4])    # 5/6 < 0.9 stops it
-    assert choose_threshold(probs, labels, 0.9, min_selected=6) is None                       # too few at >= 0.9
-    # a lucky high-threshold tail does not open a low threshold: a false positive on top
-    probs2 = np.array([0.99, 0.9, 0.8, 0.7])
-    labels2 = np.array([False, True, True, True])
-    assert choose_threshold(probs2, labels2, 0.7, min_selected=1) is None
-    # ties are selected together
-    assert choose_threshold(np.array([0.9, 0.9, 0.5]), np.array([True, False, True]), 0.6, 1) is None
-    # per source
-    both = choose_thresholds(np.stack([probs, probs], 1), np.stack([labels, ~labels], 1), ["a", "b"], 0.8, 1)
-    assert both["a"] == pytest.approx(probs[10]) and both["b"] is None
-
-
-def test_labeled_subset_is_seeded_nested_and_order_free():
-    class T:
-        def __init__(self, name):
-            self.name = name
-    tracks = [T(f"t{i:02d}") for i in range(30)]
-    quarter = labeled_subset(tracks, 0.25, seed=42)
-    half = labeled_subset(tracks, 0.5, seed=42)
-    assert len(quarter) == 8 and len(half) == 15 and len(labeled_subset(tracks, 1.0, 42)) == 30
-    assert {t.name for t in quarter} <= {t.name for t in half}
-    assert [t.name for t in labeled_subset(tracks[::-1], 0.25, 42)] == [t.name for t in quarter][::-1]
-    assert {t.name for t in labeled_subset(tracks, 0.25, 43)} != {t.name for t in quarter}
-    assert len(labeled_subset(tracks[:2], 0.01, 0)) == 1
-    with pytest.raises(ParamsError, match=r"train.labeled_fraction = 0.0 must be in \(0, 1\]"):
-        labeled_subset(tracks, 0.0, 0)

@@ -189,3 +189,12 @@ def test_training_budget_sums_steps_and_seconds():
                             "history": [{"steps": 10, "seconds": 20.0}, {"steps": 10, "seconds": 22.0}]}}
     row = training_budget(histories).loc["demucs"]
     assert (row["epochs"], row["steps"], row["seconds"], row["seconds per step"]) == (2, 20, 42.0, 2.1)
+
+
+def test_a_labeled_budget_is_said_in_the_training_data_column():
+    from demucs_study.reporting.paper import dataset_description
+
+    params = {"dataset": {"root": None, "synth": {"train": 30, "duration": 30.0}}, "train": {"labeled_fraction": 0.25}}
+    assert dataset_description(params) == ("synthetic train (8 of 30 songs of 30 s)", False)
+    params["train"]["labeled_fraction"] = 1.0
+    assert dataset_description(params) == ("synthetic train (30 songs of 30 s)", False)

@@ -97,7 +97,7 @@ def test_checkpoint_holds_states_optimizer_history_and_every_rng(full_run):
     assert ck["best_epoch"] == min(ck["history"], key=lambda e: e["valid"])["epoch"]
     model = Demucs(**smoke_params()["models"]["demucs"])
     assert ck["model"].keys() == model.state_dict().keys() == ck["best_state"].keys()
-    assert ck["optimizer"]["state"][0]["step"].item() == 2 * 2  # 2 epochs x 2 batches of 4 among 9 windows
+    assert ck["optimizer"]["state"][0]["step"].item() == 2 * 3  # 2 epochs x 3 batches of 4 among 15 windows
     (state,) = ck["rng"]
     assert state["torch"].dtype == torch.uint8 and state["numpy"]["keys"].shape == (624,)
     assert state["python"]["state"].shape == (625,)

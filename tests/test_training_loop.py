@@ -189,6 +189,79 @@ def test_train_epoch_runs_the_given_batches_in_train_mode():
     assert total == pytest.approx(expected, rel=1e-6)
 
 
+def _reference_step(model, stems, augment, optimizer, loss_fn, length):
+    """train_step as it was before the remix scheme (its loss written out), for the bitwise check."""
+    stems = center_trim(augment(stems), length)
+    estimate = model(stems.sum(dim=1))
+    loss = loss_fn(estimate, model.target(stems, estimate))
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return float(loss.detach())
+
+
+@pytest.mark.parametrize("loss_fn", [F.l1_loss, F.mse_loss])
+def test_without_remixed_items_a_step_is_the_supervised_step_bit_for_bit(loss_fn):
+    from demucs_study.models import Demucs
+
+    runs = []
+    for step in (train_step, _reference_step):
+        torch.manual_seed(3)
+        model = Demucs(channels=4, depth=2, lstm_layers=1)
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+        stems = batch(seed=1, size=2, length=model.valid_length(200))
+        losses = [step(model, stems, torch.nn.Identity(), optimizer, loss_fn, stems.shape[-1]) for _ in range(3)]
+        runs.append((losses, {k: v.clone() for k, v in model.state_dict().items()}))
+    (a, wa), (b, wb) = runs
+    assert a == b and all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def test_a_remix_step_keeps_the_first_items_of_the_augmented_batch_and_adds_the_remixed_ones():
+    from demucs_study.remix.dataset import RemixBatch
+    from demucs_study.remix.loss import batch_loss
+    from demucs_study.training.loop import RemixSteps
+
+    torch.manual_seed(0)
+    model = TinySeparator()
+    stems = batch(length=40, size=4)
+    g = torch.Generator().manual_seed(1)
+    remixed = RemixBatch(torch.randn(1, 2, 40, generator=g), torch.randn(1, 2, 40, generator=g), torch.tensor([3]))
+    remix = RemixSteps(dataset=None, batches=[], keep=3, weight=0.5, unlabeled_weight=2.0, reduction="mean")
+    parts = {}
+    loss = train_step(model, stems, lambda s: -s, PlainSGD(model.parameters(), 0.0), F.l1_loss, 40, remixed, remix,
+                      parts)
+    # one forward pass of the 3 kept (augmented) items and the remixed one (same length)
+    (mix,) = model.inputs
+    torch.testing.assert_close(mix[:3], (-stems[:3]).sum(1), rtol=0, atol=0)
+    torch.testing.assert_close(mix[3:], remixed.rest + remixed.stem, rtol=0, atol=0)
+    assert parts["supervised_items"] == 3 and parts["remixed_items"] == 1
+    with torch.no_grad():
+        expected = batch_loss(model, -stems[:3], remixed, F.l1_loss, 0.5, 2.0, "mean")
+    assert loss == pytest.approx(float(expected), rel=1e-6)
+    assert loss == pytest.approx((3 * parts["supervised"] + 0.5 * parts["weak"]) / 4, rel=1e-6)
+
+
+def test_train_epoch_feeds_each_step_its_remixed_items_and_sums_the_parts():
+    from demucs_study.training.loop import RemixSteps
+
+    torch.manual_seed(0)
+    model = TinySeparator()
+    windows = [batch(seed=i, size=1, length=30)[0] for i in range(4)]
+    g = torch.Generator().manual_seed(2)
+    items = [(torch.randn(2, 30, generator=g), torch.randn(2, 30, generator=g), k % 4) for k in range(3)]
+    remix = RemixSteps(dataset=items, batches=[[2], [0]], keep=1)
+    parts = {}
+    total, count = train_epoch(model, windows, [[3, 1], [0, 2]], torch.nn.Identity(),
+                               PlainSGD(model.parameters(), 0.0), F.l1_loss, 30, "cpu", remix=remix, parts=parts)
+    assert count == 2 and parts["supervised_steps"] == parts["weak_steps"] == 2
+    first, second = model.inputs
+    torch.testing.assert_close(first, torch.stack([windows[3].sum(0), items[2][0] + items[2][1]]))
+    torch.testing.assert_close(second, torch.stack([windows[0].sum(0), items[0][0] + items[0][1]]))
+    with pytest.raises(ValueError, match="1 remix batches for 2 supervised ones"):
+        train_epoch(model, windows, [[3, 1], [0, 2]], torch.nn.Identity(), PlainSGD(model.parameters(), 0.0),
+                    F.l1_loss, 30, "cpu", remix=RemixSteps(dataset=items, batches=[[2]], keep=1))
+
+
 # ---- whole_track
 
 @pytest.mark.parametrize("length", [1, 100, 1001])

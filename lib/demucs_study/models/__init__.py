@@ -4,8 +4,8 @@
 arguments under ``models.<name>``) to the class: ``demucs`` (:class:`Demucs`), ``waveunet``
 (:class:`WaveUNet`, the Wave-U-Net baseline) and ``mmdense`` (:class:`MMDense`: MMDenseLSTM, or
 MMDenseNet with ``lstm: false``; one name with a switch, since the two share every other argument).
-``silence_classifier`` (:class:`~demucs_study.remix.classifier.SilenceClassifier`) is registered too, so
-that it is saved and loaded like the separators. Every registered class decorates its
+Other networks saved and loaded the same way (the remix scheme's silence classifier) are registered in
+:data:`demucs_study.models.io.OTHER_NETWORKS`. Every registered class decorates its
 ``__init__`` with :func:`demucs_study.models.utils.capture_init` (so that
 :func:`~demucs_study.models.io.save_model` can store its constructor arguments) and has the
 attributes ``sources`` (list of names) and ``samplerate``.
@@ -13,14 +13,12 @@ Importing this package imports torch.
 """
 from __future__ import annotations
 
-from ..remix.classifier import NAME as CLASSIFIER, SilenceClassifier
 from .demucs import Demucs
 from .mmdense import MMDense
 from .waveunet import WaveUNet
 
-#: Model name -> class: the separators, and the remix scheme's silence classifier (saved and loaded
-#: the same way, weights-only).
-MODELS: dict = {"demucs": Demucs, "waveunet": WaveUNet, "mmdense": MMDense, CLASSIFIER: SilenceClassifier}
+#: Model name -> class: the separators an experiment can train (``model:`` in the parameters).
+MODELS: dict = {"demucs": Demucs, "waveunet": WaveUNet, "mmdense": MMDense}
 
 
 def build_model(name: str, **kwargs):

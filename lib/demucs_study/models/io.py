@@ -25,10 +25,24 @@ class ModelError(StudyError, ValueError):
     """A model file that is missing, unreadable, truncated, or names a model we do not know."""
 
 
-def _registry() -> dict:
+#: Networks other than the separators that are saved and loaded the same way: name -> "module:Class",
+#: imported when first needed (the remix package itself builds on the models package).
+OTHER_NETWORKS = {"silence_classifier": "demucs_study.remix.classifier:SilenceClassifier"}
+
+
+def registry() -> dict:
+    """Every class a model file may name: :data:`demucs_study.models.MODELS` and :data:`OTHER_NETWORKS`."""
+    import importlib
+
     from . import MODELS
 
-    return MODELS
+    out = dict(MODELS)
+    for name, target in OTHER_NETWORKS.items():
+        module, cls = target.split(":")
+        out[name] = getattr(importlib.import_module(module), cls)
+    return out
+
+
 
 
 def _check_plain(value: Any, where: str) -> None:
@@ -51,15 +65,16 @@ def _check_plain(value: Any, where: str) -> None:
 def save_model(model, path: str | os.PathLike, extra: dict | None = None) -> Path:
     """Write ``model`` to ``path`` atomically (a crash leaves any previous file intact).
 
-    ``model`` must be an instance of a class in :data:`demucs_study.models.MODELS` built through
+    ``model`` must be an instance of a class of :func:`registry` built through
     its ``capture_init``-decorated constructor. ``extra`` is plain data stored alongside
     (``samplerate`` and ``sources`` are added from the model unless given). Returns ``path``.
     """
     import torch
 
-    names = [name for name, cls in _registry().items() if type(model) is cls]
+    names = [name for name, cls in registry().items() if type(model) is cls]
     if not names:
-        raise TypeError(f"{type(model).__name__} is not registered in demucs_study.models.MODELS")
+        raise TypeError(f"{type(model).__name__} is not registered in demucs_study.models.MODELS or "
+                        "models.io.OTHER_NETWORKS")
     kwargs = getattr(model, "_init_args", None)
     if kwargs is None:
         raise TypeError(f"{type(model).__name__}.__init__ must be decorated with models.utils.capture_init")
@@ -103,9 +118,9 @@ def load_package(path: str | os.PathLike) -> dict:
     if not isinstance(package, dict) or any(key not in package for key in _KEYS):
         raise ModelError(f"{path} is not a model file written by demucs_study.models.save_model "
                          f"(expected the keys {list(_KEYS)}); give the path of a saved model")
-    if package["class"] not in _registry():
+    if package["class"] not in registry():
         raise ModelError(f"{path} holds a model of unknown class {package['class']!r}; this version "
-                         f"knows {sorted(_registry())}: use the version of demucs_study that saved it")
+                         f"knows {sorted(registry())}: use the version of demucs_study that saved it")
     return package
 
 
@@ -116,7 +131,7 @@ def load_model(path: str | os.PathLike):
     including weights that do not match the stored constructor arguments.
     """
     package = load_package(path)
-    cls = _registry()[package["class"]]
+    cls = registry()[package["class"]]
     try:
         model = cls(**package["kwargs"])
         model.load_state_dict(package["state"])

@@ -23,6 +23,9 @@ Modules (one concern each)
 * :mod:`.batches` - :func:`epoch_plan`: which supervised and remixed items each step uses.
 * :mod:`.loss` - :func:`weak_loss` and :func:`batch_loss`, the loss of one training step.
 * :mod:`.budget` - :func:`labeled_subset`, the labeled budget (``train.labeled_fraction``).
+* :mod:`.prepare` - a remix run's set-up from its parameters (what ``training.experiment`` calls):
+  the budget's classifier and the calibrated extraction, shared and cached, and the remix dataset.
+* :mod:`.report` - the tables, figures and verdict of notebook ``04_remix``.
 
 Our choices (parameter: default - why)
 --------------------------------------
@@ -34,11 +37,13 @@ Silence labels (``remix.labels.*``)
     stem is not silent.
 Classifier (``remix.classifier.*``, :data:`.classifier_train.DEFAULTS`)
   * input: the raw (not normalised) stereo mixture, ``window`` 1.0 s windows every ``hop`` 0.5 s;
-    features: log-mel (64 bands, n_fft 2048, hop 1024) per channel; net: 3 conv blocks (``channels``
+    features: log-mel (64 bands, n_fft 2048, hop 1024) per channel; net: 3 conv blocks (``classifier_channels``
     16, 32, 64, ``batchnorm``: true) + mean/max pooling + linear, 24 k parameters.
   * training: ``drop`` 0.5 - each stem dropped independently (never all four), so every "j silent"
-    case is frequent; ``gain_db`` 6 - per-stem gain +-6 dB; ``flip`` - sign/channel flips;
-    ``epochs`` 10, ``batch_size`` 32, ``lr`` 1e-3 (Adam), binary cross-entropy per source.
+    case is frequent; ``gain_db`` 6 - per-stem gain +-6 dB; ``classifier_flip`` - sign/channel flips;
+    ``classifier_epochs`` 10, ``classifier_batch`` 32, ``classifier_lr`` 1e-3 (Adam), binary
+    cross-entropy per source. (In the params the classifier's keys are named apart from ``train.*``:
+    experiment names use leaves; :data:`.prepare.CLASSIFIER_KEYS` maps them to ``DEFAULTS``.)
   * validation: the natural (untransformed) windows of the validation split; best epoch by BCE.
   * decision: ``target_precision`` 0.95 - per source, the lowest threshold whose precision (and
     that of every higher threshold) reaches the target on validation, selecting at least
@@ -50,7 +55,7 @@ Extraction (``remix.excerpt``, ``remix.sources``, ``remix.extract.*``)
   * an excerpt's score is the minimum of its windows' probabilities; thresholds are re-chosen on
     validation excerpts of length L (``remix.extract.calibrate``: true; false uses the classifier's
     single-window thresholds).
-  * ``remix.extract.hop``: null = the classifier's hop (0.5 s); ``min_mix_db``: -50 dBFS (quieter
+  * ``remix.extract.excerpt_hop``: null = the classifier's hop (0.5 s); ``min_mix_db``: -50 dBFS (quieter
     excerpts are skipped: nothing to learn there); ``merge``: true - consecutive accepted excerpts
     form one region from which L-crops are drawn at any offset (false: one row per excerpt,
     overlapping, as the paper's "potential overlap").
@@ -60,72 +65,55 @@ Extraction (``remix.excerpt``, ``remix.sources``, ``remix.extract.*``)
 Remixed examples (``remix.dataset.*``, :mod:`.dataset`)
   * s_j: a window where j plays (``stem_stride`` 0.25 s grid = the Shift augmentation) of a labeled
     training track of the budget; u: a crop anywhere in a region; sign/channel flips
-    (``flip``: true) on each; ``balance``: false (D_j used in proportion to its yield).
+    (``flip_parts``: true) on each; ``balance``: false (D_j used in proportion to its yield).
   * normalisation: each part by its own track's statistics, as training windows are
     (u as a mixture, s_j as one of 4 stems); the mixture is their sum.
-Loss and batch (``remix.rho``, ``remix.weight``, ``remix.loss.*``)
-  * ``remix.rho``: 0.25 - round(rho * batch_size) items of each batch are remixed; the epoch keeps
-    the no-remix run's number of steps and batch size (same budget); rho = 0 is the baseline.
+Loss and batch (``remix.rho``, ``remix.weight``, ``remix.loss.*``, :mod:`.batches`)
+  * ``remix.rho``: 0 (no remix, the default: a remix experiment is named by it, ``demucs rho=0.25``);
+    the quick remix runs use 0.25: ``r = round(rho * batch_size)`` items of each batch are remixed.
+    The epoch keeps the no-remix run's steps and batch size (same budget). The supervised part of a
+    step is *the baseline's batch*, loaded and augmented whole (every augmentation draws what the
+    baseline's draws; the Remix augmentation keeps its full groups), then cut to its first
+    ``batch_size - r`` items: a remix run is its baseline with r items of every batch replaced.
   * weak loss ``D(out_j, s_j) + unlabeled_weight * D(sum_{k != j} out_k, u)``, D = ``train.loss``
     (L1); ``remix.loss.unlabeled_weight``: 1.0; ``remix.loss.reduction``: sum (mean divides by
     1 + w); ``remix.weight``: 1.0 (a remixed item's weight against a supervised one).
-Labeled budget: ``train.labeled_fraction``: 1.0 (quick grid {0.25, 1.0}), nested seeded subsets.
+  * remixed items of ``training.batches.input_length(model, L)`` samples when L is shorter than the
+    training segment (a second forward pass), else of the supervised input length (one pass).
+Labeled budget: ``train.labeled_fraction``: 1.0 (quick grid {0.25, 1.0}), nested seeded subsets. An
+  epoch keeps the steps of the whole set (``training.batches.epoch_steps``): a 25 % run shuffles its
+  fewer windows as many more times, so every run of a profile has the same training budget.
 
-Integration (phase 2: training loop, params, DAG, notebook 04)
---------------------------------------------------------------
-Params keys of a remix experiment (new ``remix:`` block in ``params/<profile>/defaults.yaml``; note
-``train.remix_group`` is the unrelated Remix *augmentation*)::
+Integration (training loop, params, DAG, notebook 04)
+-----------------------------------------------------
+Parameters: the ``remix:`` block of ``params/defaults.yaml`` (every key above, documented there) and
+``train.labeled_fraction``. ``remix.unlabeled_data``: ``synthetic`` (``<dataset root>/unlabeled``), ``real``
+(``<data>/real-unlabeled`` of ``make real-music``) or a folder of mixtures (named ``unlabeled_data``, not
+``unlabeled``: ``dataset.synth.unlabeled`` owns that leaf). ``rho = 0`` leaves every remix key out of the
+training hash, and ``labeled_fraction = 1`` too: such a run is bit for bit the run without these keys.
+The quick grid (``params/quick/``): ``demucs``, ``demucs labeled_fraction=0.25``, ``demucs rho=0.25``,
+``demucs rho=0.25 labeled_fraction=0.25``; remix runs set ``report.extra_data`` for the table's row.
 
-    train:
-      labeled_fraction: 1.0
-    remix:
-      enabled: false
-      unlabeled: synthetic        # synthetic (<dataset root>/unlabeled) | real (make real-music) | <folder>
-      sources: [drums, bass, vocals]
-      excerpt: 3.0                # L, seconds
-      rho: 0.25
-      weight: 1.0
-      loss: {unlabeled_weight: 1.0, reduction: sum}
-      labels: {relative_db: -30.0, absolute_db: -60.0}
-      classifier: {window: 1.0, hop: 0.5, epochs: 10, batch_size: 32, lr: 1.0e-3, drop: 0.5, gain_db: 6.0,
-                   flip: true, target_precision: 0.95, min_selected: 5, n_mels: 64, channels: [16, 32, 64],
-                   batchnorm: true}
-      extract: {hop: null, min_mix_db: -50.0, merge: true, calibrate: true}
-      dataset: {stem_stride: 0.25, flip: true, balance: false}
+Set-up of a run (:mod:`.prepare`, called by ``training.experiment._remix_data``; rank 0 first, the
+others after a barrier; every global random state put back afterwards):
 
-(``remix.labels`` feeds ``classifier.relative_db/absolute_db`` and the calibration/truth calls.) The
-smoke profile's single 8 s validation song holds too few silent windows for ``min_selected`` 5 at
-precision 0.95 (no threshold, so nothing extracted): its params need e.g. ``min_selected: 1`` and
-``target_precision: 0.5``, or two validation songs.
+1. ``tracks = labeled_subset(cache.tracks("train"), train.labeled_fraction, seed)``.
+2. ``train_classifier(tracks, cache.tracks("valid"), runs/<profile>/_remix/classifier-<key>, ...)``:
+   one classifier per budget and classifier parameters, shared by every run with them; resumes;
+   returns at once when finished.
+3. ``calibrate`` on validation excerpts of L (``remix.extract.calibrate``) and ``extract`` into
+   ``runs/<profile>/_remix/extract-<key>/manifest.json`` (key: the classifier, L, the sources,
+   ``remix.extract.*``, the folder and its files); reused when it exists; written only when the
+   extraction found something (else one :class:`~.errors.RemixError` naming the fix).
+4. ``RemixDataset(manifest, tracks, length=R, seed=seed, ...)`` (``remix_length``).
 
-Set-up of a run (rank 0 first, others after a barrier, like the data), all resumable:
-
-1. ``tracks = labeled_subset(cache.tracks("train"), train.labeled_fraction, seed)``; the supervised
-   ``TrainWindows(cache, tracks, ...)``.
-2. ``train_classifier(tracks, cache.tracks("valid"), <run dir>/classifier, config, seed=seed,
-   required=remix.sources)`` -> ``classifier.th`` (returns at once when done; a shared folder per
-   (budget, classifier config) avoids retraining it per experiment).
-3. ``model, extra = load_classifier(path)``; if ``remix.extract.calibrate``: ``thresholds =
-   calibrate(model, cache.tracks("valid"), L, hop, target_precision, ...)["thresholds"]``;
-   ``extract(model, folder, <run dir>/manifest.json, length=L, sources=..., thresholds=...)``
-   (skip when the manifest exists with the same classifier hash and parameters).
-4. ``remixed = RemixDataset(manifest, tracks, length=R, seed=seed, ...)``, where R is the model
-   input length of the remixed part: ``training.batches.input_length(model, round(L * sr))`` when
-   ``L < train.segment`` (two forward passes per step), else the supervised input length (one).
-5. ``remix.batches.check_plan(len(windows), batch_size, rho, world, remix_group, where)``.
-
-Per epoch: ``remixed.set_epoch(epoch)``; ``plan = shard_plan(epoch_plan(len(windows), len(remixed),
-batch_size, repeat, rho, seed, epoch), rank, world)``. Per step ``(sup, mix)`` of the plan::
-
-    stems = center_trim(augment(windows batch of sup), length)          # as train_step does now
-    remix_batch = collate([remixed[i] for i in mix]).to(device) if mix else None
-    loss = remix.batch_loss(net, stems, remix_batch, loss=train.loss, weight=remix.weight,
-                            unlabeled_weight=remix.loss.unlabeled_weight, reduction=remix.loss.reduction)
-    optimizer.zero_grad(); loss.backward(); optimizer.step()
-
-``batch_loss`` with no remixed item is the current supervised loss, bit for bit, so ``train_step``
-can call it unconditionally. Nothing else needs checkpointing: the remixed items depend on
-(seed, epoch, index) only. The hidden stems are read by :func:`measure_extraction` only (notebook).
+Per epoch (``training.experiment._remix_steps``): ``plan = shard_plan(epoch_plan(...), rank, world)``;
+``train_epoch`` feeds each step its supervised windows and its remixed items
+(``training.loop.RemixSteps``); ``train_step`` augments the windows, keeps the first
+``supervised_kept`` and calls :func:`.loss.batch_loss` (without remixed items: the supervised loss,
+bit for bit). Nothing new is checkpointed: the remixed items depend on (seed, epoch, index) only.
+The history records the supervised and weak parts of the training loss and the extraction's yield.
+The hidden stems are read by :mod:`.truth` only, from notebook 04 (:mod:`.report`).
 
 Importing this package imports torch.
 """

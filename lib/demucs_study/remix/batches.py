@@ -1,16 +1,28 @@
 """Batch composition: ``r = round(rho * batch_size)`` items of every batch are remixed.
 
-The epoch keeps the **training budget of the run without remix**: as many steps as
-:func:`demucs_study.training.batches.epoch_batches` gives (``repeat`` shuffles of the labeled
-windows, in batches of ``batch_size``), each step of ``batch_size`` items, ``batch_size - r``
-supervised and ``r`` remixed. The supervised indices are the same shuffled order consumed
-``batch_size - r`` at a time (so with remix a labeled window is seen a little less often); with
-``rho = 0`` the plan is exactly ``epoch_batches`` (a remix run with rho 0 *is* the baseline).
-The remixed indices come from their own generator, seeded from (seed, epoch) on another stream:
-successive permutations of the remix dataset's nominal size, consumed ``r`` at a time (every
-excerpt is used once before any is reused). Both depend on (seed, epoch) only, so a resumed run
-draws the same plan. Under DistributedDataParallel rank k takes the k-th slice of both parts
-(:func:`shard_plan`), so both ``batch_size - r`` and ``r`` must divide by the number of processes.
+The epoch keeps the **training budget of the run without remix**: the same steps as
+:func:`demucs_study.training.batches.epoch_batches` (``steps``: those of the whole labeled
+split, see :func:`~demucs_study.training.batches.epoch_steps`), each of ``batch_size`` items,
+``batch_size - r`` supervised and ``r`` remixed.
+
+**Supervised part: the baseline's batch, augmented, then cut.** Each step loads exactly the
+windows of the baseline's batch (``epoch_batches`` with the same seed and epoch), passes them
+through the same augmentations (so every augmentation generator draws exactly what the baseline's
+draws, and the Remix augmentation keeps its full groups), and keeps the first ``batch_size - r``
+augmented items (:func:`supervised_kept`). The remixed run is therefore the baseline with ``r``
+items of every batch replaced by remixed examples, and nothing else changed: a controlled
+comparison. The items cut are random recombinations (after the Remix augmentation, each holds
+stems of random windows of its group), so every labeled stem is seen about ``1 - rho`` times as
+often. With ``rho = 0`` the plan is exactly ``epoch_batches`` (a run with rho 0 *is* the baseline).
+
+**Remixed part.** Indices into the remix dataset from their own generator, seeded from (seed,
+epoch) on another stream: successive permutations of the dataset's nominal size, consumed ``r``
+at a time (every excerpt is used once before any is reused). Both parts depend on (seed, epoch)
+only, so a resumed run draws the same plan.
+
+Under DistributedDataParallel rank k takes the k-th contiguous slice of both parts
+(:func:`shard_plan`) and keeps the first ``(batch_size - r) / world`` of its supervised slice, so
+``r`` must divide by the number of processes (``batch_size`` already does).
 """
 from __future__ import annotations
 
@@ -21,6 +33,7 @@ from ..training import batches as B
 
 _REMIX_STREAM = 0x7E31  # offsets the remix generator's seed from the supervised shuffle's
 
+#: One step: (the supervised windows loaded, as the baseline's batch; the remix items).
 Plan = list[tuple[list[int], list[int]]]
 
 
@@ -28,8 +41,14 @@ def remix_count(batch_size: int, rho: float) -> int:
     """The number of remixed items per batch, ``round(rho * batch_size)``; ``rho`` must be in [0, 1]."""
     rho = float(rho)
     if not 0.0 <= rho <= 1.0:
-        raise ParamsError(f"remix.rho = {rho} must be in [0, 1] (the fraction of each batch that is remixed)")
+        raise ParamsError(f"remix.rho = {rho} must be in [0, 1] (the fraction of each batch that is remixed; "
+                          "0: no remix)")
     return int(round(rho * int(batch_size)))
+
+
+def supervised_kept(batch_size: int, rho: float, world: int = 1) -> int:
+    """How many of a process's ``batch_size / world`` augmented supervised items a step keeps."""
+    return (int(batch_size) - remix_count(batch_size, rho)) // int(world)
 
 
 def remix_generator(seed: int, epoch: int) -> torch.Generator:
@@ -37,23 +56,24 @@ def remix_generator(seed: int, epoch: int) -> torch.Generator:
 
 
 def epoch_plan(num_windows: int, num_remix: int, batch_size: int, repeat: int, rho: float, seed: int,
-               epoch: int) -> Plan:
-    """The global batches of one epoch: ``[(supervised window indices, remix item indices), ...]``."""
+               epoch: int, steps: int | None = None) -> Plan:
+    """The global batches of one epoch: ``[(supervised window indices, remix item indices), ...]``.
+
+    The supervised part of each step is the baseline's batch (``batch_size`` windows: those of
+    ``training.batches.epoch_batches(num_windows, batch_size, repeat, epoch_generator(seed, epoch),
+    steps)``), of which the loop keeps :func:`supervised_kept` after augmenting; the remix part
+    holds ``r`` indices in ``[0, num_remix)``.
+    """
     r = remix_count(batch_size, rho)
     if r and num_remix < 1:
         raise ParamsError(f"remix.rho = {rho} asks for {r} remixed item(s) per batch but the remix dataset is empty")
-    generator = B.epoch_generator(seed, epoch)
-    order: list[int] = []
-    for _ in range(max(1, int(repeat))):  # the same draws as training.batches.epoch_batches
-        order += torch.randperm(num_windows, generator=generator).tolist()
-    steps = len(order) // batch_size
-    supervised = batch_size - r
+    supervised = B.epoch_batches(num_windows, batch_size, repeat, B.epoch_generator(seed, epoch), steps)
     remixed: list[int] = []
     if r:
         g = remix_generator(seed, epoch)
-        while len(remixed) < steps * r:
+        while len(remixed) < len(supervised) * r:
             remixed += torch.randperm(num_remix, generator=g).tolist()
-    return [(order[i * supervised:(i + 1) * supervised], remixed[i * r:(i + 1) * r]) for i in range(steps)]
+    return [(s, remixed[i * r:(i + 1) * r]) for i, s in enumerate(supervised)]
 
 
 def shard_plan(plan: Plan, rank: int, world: int) -> Plan:
@@ -62,16 +82,14 @@ def shard_plan(plan: Plan, rank: int, world: int) -> Plan:
 
 
 def check_plan(num_windows: int, batch_size: int, rho: float, world: int, remix_group: int, where: str) -> None:
-    """Raise :class:`ParamsError` (naming ``where``, the params file) for a composition the loop cannot split."""
-    B.check_batching(num_windows, batch_size, world, 0, where)
+    """Raise :class:`ParamsError` (naming ``where``, the params file) for a composition the loop cannot split.
+
+    ``num_windows``: the windows of the whole training split (they set the steps); the checks of
+    ``training.batches.check_batching`` (including the Remix augmentation's groups, which apply to
+    the full supervised batch), then ``r`` remixed items divisible by the processes."""
+    B.check_batching(num_windows, batch_size, world, remix_group, where)
     r = remix_count(batch_size, rho)
-    supervised = batch_size - r
-    if r % world or supervised % world:
-        raise ParamsError(f"remix.rho = {rho} makes {r} remixed and {supervised} supervised items per batch of "
-                          f"train.batch_size = {batch_size}; each must divide by the {world} processes ({where})")
-    local = supervised // world
-    if remix_group and remix_group > 1 and local % remix_group:
-        raise ParamsError(f"the Remix augmentation (train.remix_group = {remix_group}) needs the supervised part of "
-                          f"each batch to be a multiple of {remix_group}, but remix.rho = {rho} leaves {supervised} of "
-                          f"train.batch_size = {batch_size} ({local} per process) ({where}); e.g. batch_size 8 with rho "
-                          "0.5, or 16 with 0.25, or set train.remix_group to 0")
+    if r % world:
+        raise ParamsError(f"remix.rho = {rho} makes {r} remixed item(s) per batch of train.batch_size = {batch_size}; "
+                          f"they must divide by the {world} processes of torchrun ({where}); change remix.rho or "
+                          "train.batch_size")

@@ -89,11 +89,12 @@ def resolve_config(config: dict | None) -> dict:
     out = {**copy.deepcopy(DEFAULTS), **config}
     if not 0 <= float(out["drop"]) < 1:
         raise ParamsError(f"remix.classifier.drop={out['drop']} must be in [0, 1)")
-    for key in ("window", "hop", "lr"):
+    for key, name in (("window", "window"), ("hop", "hop"), ("lr", "classifier_lr")):
         if not float(out[key]) > 0:
-            raise ParamsError(f"remix.classifier.{key}={out[key]} must be > 0")
+            raise ParamsError(f"remix.classifier.{name}={out[key]} must be > 0")
     if int(out["batch_size"]) < 1 or int(out["epochs"]) < 1:
-        raise ParamsError(f"remix.classifier.batch_size={out['batch_size']} and epochs={out['epochs']} must be >= 1")
+        raise ParamsError(f"remix.classifier.classifier_batch={out['batch_size']} and classifier_epochs={out['epochs']} "
+                          "must be >= 1")
     return out
 
 
@@ -342,7 +343,8 @@ def train_classifier(train_tracks: Sequence, valid_tracks: Sequence, out_dir, co
         if baseline is None:
             baseline = _bce(np.broadcast_to(truth.mean(axis=0), truth.shape), truth)
         if not math.isfinite(valid_loss) or not math.isfinite(total):
-            raise RemixError(f"the silence classifier diverged at epoch {epoch + 1}; lower remix.classifier.lr "
+            raise RemixError(f"the silence classifier diverged at epoch {epoch + 1}; lower "
+                             "remix.classifier.classifier_lr "
                              f"(now {cfg['lr']})")
         if valid_loss < best_loss:
             best_loss, best_epoch, best_state = valid_loss, epoch + 1, C.cpu_state(model.state_dict())
@@ -377,7 +379,8 @@ def train_classifier(train_tracks: Sequence, valid_tracks: Sequence, out_dir, co
             warnings.warn(RemixWarning(
                 f"silence classifier: no threshold reaches precision {cfg['target_precision']} for {s} on the "
                 f"{m['windows']} validation windows ({m['positives']} truly silent); nothing will be extracted for "
-                f"{s}. Lower remix.classifier.target_precision, train longer (remix.classifier.epochs), or use "
+                f"{s}. Lower remix.classifier.target_precision, train longer "
+                f"(remix.classifier.classifier_epochs), or use "
                 "more validation tracks"), stacklevel=2)
     save_model(model, out / CLASSIFIER, extra={
         "thresholds": thresholds, "valid": _plain_metrics(metrics), "config": cfg, "seed": int(seed),

@@ -37,7 +37,7 @@ from ..errors import DatasetError, ParamsError
 from ..utils import read_json, write_json
 from .calibrate import MIN_MIX_DB
 from .classifier import SilenceClassifier, load_classifier, score_mixture
-from .errors import RemixError, RemixWarning
+from .errors import RemixError, RemixWarning, describe
 from .scoring import excerpt_frames, excerpt_levels, excerpt_scores, runs
 
 MANIFEST_FORMAT = 1
@@ -68,12 +68,26 @@ def open_unlabeled(folder, length: float, samplerate: int, cache_dir=None):
         return UnlabeledAudio(folder, segment=length, stride=length, samplerate=samplerate, cache_dir=cache_dir)
     except (DatasetError, ParamsError) as exc:
         raise RemixError(f"remix extraction cannot use the unlabeled folder: {exc}. The excerpt length is "
-                         f"remix.excerpt = {length:g} s and the folder is remix.unlabeled") from None
+                         f"remix.excerpt = {length:g} s and the folder is remix.unlabeled_data") from None
+
+
+def window_scores(classifier, folder, hop: float | None = None, cache_dir=None, batch_size: int = 64) -> dict:
+    """The classifier's window probabilities ``(n, S)`` of every unlabeled file, keyed by its path
+    relative to ``folder``, every ``hop`` seconds (default the classifier's): what :func:`extract`
+    computes first, kept so that several extractions (excerpt lengths) share one scan (``scores=``)."""
+    model, extra, _ = _classifier(classifier)
+    hop = float(hop if hop is not None else extra.get("hop", model.window / 2))
+    audio = open_unlabeled(folder, model.window, model.samplerate, cache_dir)
+    n_hop = int(round(hop * model.samplerate))
+    return {e.file.relative_to(audio.folder).as_posix(): score_mixture(model, np.load(e.array, mmap_mode="r"), n_hop,
+                                                                       batch_size)
+            for e in audio.entries}
 
 
 def extract(classifier, folder, manifest_path, *, length: float = EXCERPT, sources: Sequence[str] = DEFAULT_SOURCES,
             thresholds: dict | None = None, hop: float | None = None, min_mix_db: float = MIN_MIX_DB,
-            merge: bool = True, cache_dir=None, batch_size: int = 64, progress: bool = False) -> dict:
+            merge: bool = True, cache_dir=None, batch_size: int = 64, progress: bool = False,
+            scores: dict | None = None) -> dict:
     """Extract the silent-source excerpts of the unlabeled ``folder`` and write the manifest.
 
     ``classifier``: a ``classifier.th`` path, a :class:`SilenceClassifier`, or ``(model, extra)``.
@@ -82,6 +96,7 @@ def extract(classifier, folder, manifest_path, *, length: float = EXCERPT, sourc
     the classifier's training hop. Returns the manifest (also written to ``manifest_path``,
     atomically, only when complete). Raises :class:`RemixError` if the folder is missing, empty or
     too short, or if no excerpt of any source passes its threshold; warns for a source without any.
+    ``scores``: the files' window probabilities at this ``hop`` (:func:`window_scores`), else computed.
     """
     model, extra, model_path = _classifier(classifier)
     sources = list(sources)
@@ -113,33 +128,34 @@ def extract(classifier, folder, manifest_path, *, length: float = EXCERPT, sourc
         if entry.length < n_len:
             continue
         mixture = np.load(entry.array, mmap_mode="r")
-        scores = excerpt_scores(score_mixture(model, mixture, n_hop, batch_size), n_win, n_hop, n_len)
+        probs = scores[rel] if scores is not None else score_mixture(model, mixture, n_hop, batch_size)
+        excerpt = excerpt_scores(probs, n_win, n_hop, n_len)
         loud = excerpt_levels(mixture, n_len, n_hop) >= min_mix_db
         for s in sources:
             t = thresholds.get(s)
             if t is None:
                 continue
             k = model.sources.index(s)
-            accepted = (scores[:, k] >= float(t)) & loud
+            accepted = (excerpt[:, k] >= float(t)) & loud
             accepted_counts[s] += int(accepted.sum())
             groups = runs(accepted) if merge else [(e, e) for e in np.flatnonzero(accepted).tolist()]
             for first, last in groups:
                 rows.append({"track": rel, "source": s, "start": first * n_hop,
                              "length": (last - first) * n_hop + n_len,
-                             "probability": float(scores[first:last + 1, k].min()), "excerpts": last - first + 1})
+                             "probability": float(excerpt[first:last + 1, k].min()), "excerpts": last - first + 1})
     scanned = sum(t["samples"] for t in tracks) / sr / 60
     yields = {s: _yield(rows, s, sr, accepted_counts[s], n_len) for s in sources}
     if not rows:
         used = {s: thresholds.get(s) for s in sources}
         raise RemixError(f"the silence classifier found no excerpt of {length:g} s above its thresholds {used} for "
-                         f"{sources} in {scanned:.1f} min of unlabeled audio ({audio.folder}); no manifest written. "
+                         f"{sources} in {scanned:.1f} min of unlabeled audio ({describe(audio.folder)}); no manifest written. "
                          "Use shorter excerpts (remix.excerpt), a lower remix.classifier.target_precision, a better "
                          "classifier (more epochs, more labeled data), or more unlabeled audio")
     for s in sources:
         if yields[s]["excerpts"] == 0:
             reason = ("it has no threshold (none reached the target precision on validation)"
                       if thresholds.get(s) is None else f"none scored above its threshold {thresholds[s]:.3f}")
-            warnings.warn(RemixWarning(f"remix extraction: no {length:g} s excerpt without {s} in {audio.folder}: "
+            warnings.warn(RemixWarning(f"remix extraction: no {length:g} s excerpt without {s} in {describe(audio.folder)}: "
                                        f"{reason}; the remixed examples will have no silent-{s} excerpt (D for {s} "
                                        "is empty). Shorter excerpts or more unlabeled audio may help"), stacklevel=2)
     manifest = {

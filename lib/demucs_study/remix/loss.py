@@ -31,7 +31,10 @@ _ELEMENTWISE: dict[str, Callable] = {"l1": F.l1_loss, "mse": F.mse_loss}
 REDUCTIONS = ("sum", "mean")
 
 
-def _distance(name: str) -> Callable:
+def _distance(name) -> Callable:
+    """The distance of ``train.loss``: a name, or one of its functions (``training.loop.LOSSES``)."""
+    if callable(name) and name in _ELEMENTWISE.values():
+        return name
     if name not in _ELEMENTWISE:
         raise ParamsError(f"unknown loss {name!r} for the weak loss; use one of {sorted(_ELEMENTWISE)} (train.loss)")
     return _ELEMENTWISE[name]
@@ -74,7 +77,7 @@ def _check_waveform_target(module) -> None:
                           "experiments")
 
 
-def batch_loss(model, stems: torch.Tensor | None, remixed=None, loss: str = "l1", weight: float = 1.0,
+def batch_loss(model, stems: torch.Tensor | None, remixed=None, loss="l1", weight: float = 1.0,
                unlabeled_weight: float = 1.0, reduction: str = "sum", parts: dict | None = None) -> torch.Tensor:
     """The loss of one training step with supervised and remixed items.
 
@@ -82,7 +85,8 @@ def batch_loss(model, stems: torch.Tensor | None, remixed=None, loss: str = "l1"
     ``(B_s, S, C, T)`` already augmented and centre-cropped to the input length (what
     ``training.loop.train_step`` feeds the model), or None. ``remixed``: a
     :class:`~demucs_study.remix.dataset.RemixBatch` ``(B_r, C, T_r)`` on the same device, or None;
-    ``T_r`` must be a valid input length of the model. ``loss``: ``train.loss``; ``weight``
+    ``T_r`` must be a valid input length of the model. ``loss``: ``train.loss`` (its name, or its
+    function ``F.l1_loss`` / ``F.mse_loss`` as ``training.loop.loss_function`` gives); ``weight``
     (``remix.weight``) scales each remixed item's loss against a supervised item's.
 
     Returns ``(B_s * supervised + weight * B_r * weak) / (B_s + B_r)`` (a scalar with its graph).

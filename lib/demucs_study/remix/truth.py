@@ -74,46 +74,78 @@ def measure_extraction(manifest: dict, truth_dir: str | os.PathLike | None = Non
     "silent_excerpts", "recall"}}}`` and, with ``with_excerpts``, ``"excerpts"``: one dict per
     accepted excerpt (track, source, start, leak_db, truly_silent) for histograms.
     """
+    return measure_extractions([manifest], truth_dir, relative_db, absolute_db, with_excerpts)[0]
+
+
+def measure_extractions(manifests: list, truth_dir: str | os.PathLike | None = None,
+                        relative_db: float = L.RELATIVE_DB, absolute_db: float = L.ABSOLUTE_DB,
+                        with_excerpts: bool = False) -> list:
+    """:func:`measure_extraction` of several extractions of one unlabeled folder (e.g. excerpt lengths
+    or labeled budgets), reading each song's true stems once. Returns one result per manifest."""
     from .. import SOURCES
 
-    folder = Path(truth_dir) if truth_dir is not None else truth_folder(manifest)
+    if not manifests:
+        return []
+    folders = {m["folder"] for m in manifests}
+    if len(folders) != 1:
+        raise ValueError(f"measure_extractions: the manifests are of different unlabeled folders {sorted(folders)}")
+    first = manifests[0]
+    folder = Path(truth_dir) if truth_dir is not None else truth_folder(first)
     if not folder.is_dir():
-        raise RemixError(f"no ground truth for the unlabeled folder {manifest['folder']}: {folder} does not exist. "
+        raise RemixError(f"no ground truth for the unlabeled folder {first['folder']}: {folder} does not exist. "
                          "It is written by the synthetic generator only; real unlabeled music has none")
-    sr, n_len, n_hop = int(manifest["samplerate"]), int(manifest["length"]), int(manifest["hop"])
-    min_mix_db = float(manifest["min_mix_db"])
-    sources = list(manifest["sources"])
-    per = {s: {"leak": [], "silent": [], "oracle": 0, "found": 0} for s in sources}
-    excerpts = []
-    by_track: dict[str, list[dict]] = {}
-    for row in manifest["excerpts"]:
-        by_track.setdefault(row["track"], []).append(row)
-    for track in manifest["tracks"]:
-        if track["samples"] < n_len:
+    sr = int(first["samplerate"])
+    states = []
+    for m in manifests:
+        by_track: dict[str, list[dict]] = {}
+        for row in m["excerpts"]:
+            by_track.setdefault(row["track"], []).append(row)
+        states.append({"per": {s: {"leak": [], "silent": [], "oracle": 0, "found": 0} for s in m["sources"]},
+                       "excerpts": [], "by_track": by_track})
+    lengths = {t["track"]: int(t["samples"]) for m in manifests for t in m["tracks"]}
+    for track, samples in sorted(lengths.items()):
+        users = [(m, st) for m, st in zip(manifests, states) if samples >= int(m["length"])
+                 and any(t["track"] == track for t in m["tracks"])]
+        if not users:
             continue
-        stems = _read_truth(folder, track["track"], SOURCES, int(track["samples"]), sr)
+        stems = _read_truth(folder, track, SOURCES, samples, sr)
         mixture = stems.sum(axis=0)
-        e = L.window_energies(stems, n_len, n_hop, mixture=mixture)
-        silent = L.is_silent(e["stem_db"], e["mix_db"], relative_db, absolute_db)
-        loud = e["mix_db"] >= min_mix_db
-        accepted = {s: np.zeros(len(e["start"]), bool) for s in sources}
-        for row in by_track.get(track["track"], []):
-            first = row["start"] // n_hop
-            accepted[row["source"]][first:first + row["excerpts"]] = True
-        for s in sources:
-            k = SOURCES.index(s)
-            idx = np.flatnonzero(accepted[s])
-            per[s]["leak"] += e["relative_db"][idx, k].tolist()
-            per[s]["silent"] += silent[idx, k].tolist()
-            per[s]["oracle"] += int(np.sum(silent[:, k] & loud))
-            per[s]["found"] += int(np.sum(silent[:, k] & loud & accepted[s]))
-            if with_excerpts:
-                excerpts += [{"track": track["track"], "source": s, "start": int(e["start"][i]),
-                              "leak_db": float(e["relative_db"][i, k]), "truly_silent": bool(silent[i, k])}
-                             for i in idx.tolist()]
+        for m, st in users:
+            _measure_track(m, st, track, stems, mixture, relative_db, absolute_db, with_excerpts)
+    return [_summary(m, st, with_excerpts) for m, st in zip(manifests, states)]
+
+
+def _measure_track(manifest: dict, st: dict, track: str, stems: np.ndarray, mixture: np.ndarray,
+                   relative_db: float, absolute_db: float, with_excerpts: bool) -> None:
+    from .. import SOURCES
+
+    n_len, n_hop = int(manifest["length"]), int(manifest["hop"])
+    e = L.window_energies(stems, n_len, n_hop, mixture=mixture)
+    silent = L.is_silent(e["stem_db"], e["mix_db"], relative_db, absolute_db)
+    loud = e["mix_db"] >= float(manifest["min_mix_db"])
+    accepted = {s: np.zeros(len(e["start"]), bool) for s in manifest["sources"]}
+    for row in st["by_track"].get(track, []):
+        first = row["start"] // n_hop
+        accepted[row["source"]][first:first + row["excerpts"]] = True
+    for s in manifest["sources"]:
+        k = SOURCES.index(s)
+        idx = np.flatnonzero(accepted[s])
+        per = st["per"][s]
+        per["leak"] += e["relative_db"][idx, k].tolist()
+        per["silent"] += silent[idx, k].tolist()
+        per["oracle"] += int(np.sum(silent[:, k] & loud))
+        per["found"] += int(np.sum(silent[:, k] & loud & accepted[s]))
+        if with_excerpts:
+            st["excerpts"] += [{"track": track, "source": s, "start": int(e["start"][i]),
+                                "leak_db": float(e["relative_db"][i, k]), "truly_silent": bool(silent[i, k])}
+                               for i in idx.tolist()]
+
+
+def _summary(manifest: dict, st: dict, with_excerpts: bool) -> dict:
     out = {"length_seconds": float(manifest["length_seconds"]), "sources": {}}
-    for s in sources:
-        leak, ok = np.asarray(per[s]["leak"]), np.asarray(per[s]["silent"], bool)
+    for s in manifest["sources"]:
+        per = st["per"][s]
+        leak, ok = np.asarray(per["leak"]), np.asarray(per["silent"], bool)
         n = int(leak.size)
         out["sources"][s] = {
             "excerpts": n, "truly_silent": int(ok.sum()),
@@ -122,9 +154,9 @@ def measure_extraction(manifest: dict, truth_dir: str | os.PathLike | None = Non
             "leak_db_median": float(np.median(leak)) if n else math.nan,
             "leak_db_p90": float(np.percentile(leak, 90)) if n else math.nan,
             "leak_db_max": float(leak.max()) if n else math.nan,
-            "silent_excerpts": per[s]["oracle"],
-            "recall": per[s]["found"] / per[s]["oracle"] if per[s]["oracle"] else math.nan,
+            "silent_excerpts": per["oracle"],
+            "recall": per["found"] / per["oracle"] if per["oracle"] else math.nan,
         }
     if with_excerpts:
-        out["excerpts"] = excerpts
+        out["excerpts"] = st["excerpts"]
     return out

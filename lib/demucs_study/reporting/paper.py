@@ -6,6 +6,7 @@ its parameters (``report.extra_data`` says what extra data it was trained with),
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from .. import paths
@@ -21,14 +22,19 @@ REFERENCE_ROWS = {
 
 
 def dataset_description(params: dict) -> tuple[str, bool]:
-    """(name of the training data, True if it is the real MUSDB18) for a profile's parameters."""
+    """(name of the training data, True if it is the real MUSDB18) for an experiment's parameters (its
+    labeled budget ``train.labeled_fraction`` included)."""
     from ..data.roots import uses_musdb
 
     ds = params.get("dataset", {})
+    fraction = float(params.get("train", {}).get("labeled_fraction", 1.0) or 1.0)
+    share = "" if fraction >= 1.0 else f", {fraction:.0%} of it"
     if uses_musdb(ds):
-        return "MUSDB18 train", True
+        return f"MUSDB18 train{share}", True
     s = ds.get("synth", {})
-    return f"synthetic train ({s.get('train')} songs of {s.get('duration'):g} s)", False
+    songs = s.get("train")
+    used = songs if fraction >= 1.0 else f"{max(1, math.ceil(fraction * songs - 1e-9))} of {songs}"   # remix.budget
+    return f"synthetic train ({used} songs of {s.get('duration'):g} s)", False
 
 
 def experiment_row(params: dict) -> RowSpec:

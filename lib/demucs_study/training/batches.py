@@ -4,6 +4,13 @@ Order: epoch ``e`` (0-based) shuffles the windows ``repeat`` times with a ``torc
 by :func:`epoch_seed` (seed, e) and concatenates the permutations; consecutive runs of
 ``batch_size`` indices are the global batches (an incomplete last batch is dropped: Remix needs
 full groups). Since the order depends only on (seed, epoch), a resumed run draws the same batches.
+
+Length of an epoch: :func:`epoch_steps` = ``(repeat x windows of the whole training split) //
+batch_size``. A run on a labeled budget (``train.labeled_fraction`` < 1, a subset of the tracks)
+keeps that number of steps: its fewer windows are shuffled as many more times as needed
+(``epoch_batches(..., steps=)``), so every run of a profile trains for the same number of steps
+on batches of the same size (the same training budget). On the whole set the draws are exactly
+those of ``repeat`` permutations.
 With ``world`` processes, rank r takes the r-th contiguous slice of ``batch_size / world`` items of
 every global batch (so Remix groups stay within one process, as in the released Demucs).
 """
@@ -25,12 +32,38 @@ def epoch_generator(seed: int, epoch: int) -> torch.Generator:
     return torch.Generator().manual_seed(epoch_seed(seed, epoch))
 
 
-def epoch_batches(num_items: int, batch_size: int, repeat: int, generator: torch.Generator) -> list[list[int]]:
-    """The global batches of one epoch: lists of ``batch_size`` window indices in ``[0, num_items)``."""
+def epoch_steps(num_items: int, batch_size: int, repeat: int) -> int:
+    """Steps per epoch for ``num_items`` windows of the whole training split: ``(repeat x num_items) //
+    batch_size`` (the budget every run of a profile keeps, whatever its labeled fraction)."""
+    return (max(1, int(repeat)) * int(num_items)) // int(batch_size)
+
+
+def epoch_order(num_items: int, repeat: int, generator: torch.Generator, length: int | None = None) -> list[int]:
+    """Successive permutations of ``range(num_items)`` drawn from ``generator``: ``repeat`` of them, or
+    (``length`` given) as many as needed to hold at least ``length`` indices."""
     order: list[int] = []
-    for _ in range(max(1, int(repeat))):
-        order += torch.randperm(num_items, generator=generator).tolist()
-    return [order[i:i + batch_size] for i in range(0, len(order) - batch_size + 1, batch_size)]
+    if length is None:
+        for _ in range(max(1, int(repeat))):
+            order += torch.randperm(num_items, generator=generator).tolist()
+    else:
+        while len(order) < length:
+            order += torch.randperm(num_items, generator=generator).tolist()
+    return order
+
+
+def epoch_batches(num_items: int, batch_size: int, repeat: int, generator: torch.Generator,
+                  steps: int | None = None) -> list[list[int]]:
+    """The global batches of one epoch: lists of ``batch_size`` window indices in ``[0, num_items)``.
+
+    ``steps``: how many (default: as many full batches as ``repeat`` permutations hold); with
+    ``steps = epoch_steps(num_items, batch_size, repeat)`` the batches are those of the default.
+    """
+    if steps is None:
+        order = epoch_order(num_items, repeat, generator)
+        steps = len(order) // batch_size
+    else:
+        order = epoch_order(num_items, repeat, generator, length=int(steps) * batch_size)
+    return [order[i * batch_size:(i + 1) * batch_size] for i in range(int(steps))]
 
 
 def shard(batch: list[int], rank: int, world: int) -> list[int]:
@@ -40,7 +73,8 @@ def shard(batch: list[int], rank: int, world: int) -> list[int]:
 
 
 def check_batching(num_items: int, batch_size: int, world: int, remix_group: int, where: str) -> None:
-    """Raise :class:`ParamsError` for a batch size the loop cannot split (``where`` names the params file)."""
+    """Raise :class:`ParamsError` for a batch size the loop cannot split (``where`` names the params file);
+    ``num_items``: the windows of the whole training split (they set the number of steps)."""
     if batch_size < 1:
         raise ParamsError(f"train.batch_size={batch_size} must be >= 1 ({where})")
     if batch_size % world:

@@ -7,6 +7,15 @@ re-made as the sum of the augmented stems (docs/paper.md, section "Training"), v
 tracks after every epoch, the best model (lowest validation loss) kept. The run's files are
 described in :mod:`.runs`.
 
+Labeled budget and remix (:mod:`demucs_study.remix`): ``train.labeled_fraction`` < 1 trains on a
+seeded subset of the training tracks, with as many steps per epoch as the whole set gives
+(:func:`.batches.epoch_steps`); ``remix.rho`` > 0 adds the step :func:`_remix_data` (silence
+classifier, extraction and remixed examples, shared and cached under ``runs/<profile>/_remix``,
+see :mod:`demucs_study.remix.prepare`) and replaces ``round(rho x batch_size)`` items of every
+batch by remixed examples (:mod:`demucs_study.remix.batches`; weak loss
+:func:`demucs_study.remix.loss.batch_loss`). A run with ``rho = 0`` and ``labeled_fraction = 1`` is
+exactly the run without these keys (same batches, same loss, same :func:`train_hash`).
+
 Lengths: training windows hold ``segment + shift`` seconds; the Shift augmentation crops ``segment``
 seconds, which are then centre-cropped to the longest input the model accepts
 (:func:`.batches.input_length`). Validation separates each whole track with
@@ -47,6 +56,9 @@ from .runs import BEST, CHECKPOINT, HISTORY, run_dir
 #: those that never enter the experiment's name, where the evaluation happens, and the number of epochs
 #: (a run given more epochs continues from its last checkpoint).
 HASH_EXCLUDED = (*NAME_EXCLUDED, *NOT_OWN, "experiment", "params_file", "separate", "eval", "report", "train.epochs")
+#: Keys left out of the hash at their neutral value (they then change nothing): a run without remix and
+#: on the whole labeled set keeps the hash it had before these keys existed.
+NEUTRAL = {"train.labeled_fraction": 1.0}
 
 
 class TrainingDiverged(StudyError, RuntimeError):
@@ -54,9 +66,13 @@ class TrainingDiverged(StudyError, RuntimeError):
 
 
 def train_hash(params: dict) -> str:
-    """Hash of the parameters that change what is learnt (all but :data:`HASH_EXCLUDED`)."""
-    kept = {k: v for k, v in flatten(params).items()
-            if not any(k == e or k.startswith(e + ".") for e in HASH_EXCLUDED)}
+    """Hash of the parameters that change what is learnt (all but :data:`HASH_EXCLUDED`; the
+    ``remix`` keys only when ``remix.rho`` > 0, ``train.labeled_fraction`` only when it is not 1)."""
+    flat = flatten(params)
+    excluded = HASH_EXCLUDED if float(flat.get("remix.rho") or 0) > 0 else (*HASH_EXCLUDED, "remix")
+    kept = {k: v for k, v in flat.items()
+            if not any(k == e or k.startswith(e + ".") for e in excluded)
+            and not (k in NEUTRAL and v == NEUTRAL[k])}
     return params_hash(kept)
 
 
@@ -77,6 +93,8 @@ class Run:
     optimizer: torch.optim.Optimizer
     loss_fn: Callable
     length: int
+    steps: int                   # per epoch: those of the whole training split (same budget for every fraction)
+    remix: object | None = None  # remix.prepare.RemixData of a remix run (rho > 0), else None
 
 
 @dataclass
@@ -110,6 +128,7 @@ def train_experiment(params: dict, stop_after_epochs: int | None = None, progres
         return _result(folder, finished)
     d = _start(device, threads)
     run = _build(params, folder, h, epochs, d)
+    _remix_data(run, progress)
     state = _resume(run)
     net = _distributed(run.model, d)
     stop = epochs if stop_after_epochs is None else min(epochs, int(stop_after_epochs))
@@ -160,8 +179,9 @@ def _start(device: str | None, threads: int | None) -> dist.Dist:
 
 
 def _training_data(params: dict, d: dist.Dist):
-    """(train windows, the raw cache); rank 0 fills the cache first. The dataset must exist (the data
-    step makes it: ``data.roots.prepare_root``)."""
+    """(train windows of the labeled budget, the raw cache, the number of windows of the whole training
+    split); rank 0 fills the cache first. The dataset must exist (the data step makes it:
+    ``data.roots.prepare_root``)."""
     from ..data.datasets import TrainWindows
     from ..data.raw import RawCache
     from ..data.roots import resolve_root
@@ -179,9 +199,15 @@ def _training_data(params: dict, d: dist.Dist):
     if not d.is_main:
         cache = prepare()
     tp = params["train"]
-    windows = TrainWindows(cache, "train", segment=float(tp["segment"]), stride=float(tp["stride"]),
-                           shift=float(tp["shift"]), samplerate=samplerate)
-    return windows, cache
+    options = dict(segment=float(tp["segment"]), stride=float(tp["stride"]), shift=float(tp["shift"]),
+                   samplerate=samplerate)
+    windows = TrainWindows(cache, "train", **options)
+    full = len(windows)
+    if float(require(params, "train.labeled_fraction")) != 1.0:
+        from ..remix.prepare import budget_tracks
+
+        windows = TrainWindows(cache, budget_tracks(params, cache), **options)
+    return windows, cache, full
 
 
 def _build(params: dict, folder: Path, h: str, epochs: int, d: dist.Dist) -> Run:
@@ -195,8 +221,13 @@ def _build(params: dict, folder: Path, h: str, epochs: int, d: dist.Dist) -> Run
     remix_group = int(require(params, "train.remix_group") or 0)
     shift = int(round(float(require(params, "train.shift")) * samplerate))
     loss_fn = loss_function(str(require(params, "train.loss")))
-    windows, cache = _training_data(params, d)
-    B.check_batching(len(windows), batch_size, d.world, remix_group, params.get("params_file", "the parameters"))
+    windows, cache, full = _training_data(params, d)
+    where = params.get("params_file", "the parameters")
+    B.check_batching(full, batch_size, d.world, remix_group, where)
+    if float(require(params, "remix.rho")) > 0:
+        from ..remix.batches import check_plan
+
+        check_plan(full, batch_size, float(params["remix"]["rho"]), d.world, remix_group, where)
 
     model_name = str(require(params, "model"))
     seed_everything(seed)
@@ -208,7 +239,44 @@ def _build(params: dict, folder: Path, h: str, epochs: int, d: dist.Dist) -> Run
     length = B.input_length(model, windows[0].shape[-1] - shift)
     return Run(params=params, folder=folder, hash=h, epochs=epochs, seed=seed, d=d, windows=windows, cache=cache,
                model=model, augment=augment, generators=generators_of(augment), optimizer=optimizer,
-               loss_fn=loss_fn, length=length)
+               loss_fn=loss_fn, length=length,
+               steps=B.epoch_steps(full, batch_size, int(require(params, "train.repeat"))))
+
+
+def _remix_data(run: Run, progress: bool = False) -> None:
+    """A remix run's set-up (``remix.rho`` > 0; see :mod:`demucs_study.remix.prepare`): the budget's
+    silence classifier (trained once per budget and classifier parameters, else reused), the
+    calibrated extraction of the unlabeled folder (cached), and the remixed examples at the model's
+    input length. Rank 0 first, the others after a barrier (they find everything made). Every global
+    random state is put back afterwards, so a run draws the same whether or not the classifier was
+    already there."""
+    from ..remix.prepare import check_model, enabled, remix_data, remix_length
+
+    params, d = run.params, run.d
+    if not enabled(params):
+        return
+    check_model(run.model)
+    length = remix_length(run.model, float(require(params, "remix.excerpt")), run.length,
+                          int(require(params, "dataset.samplerate")))
+    tracks = run.windows.tracks
+
+    def prepare():
+        saved = rng.capture()
+        try:
+            return remix_data(params, run.cache, tracks, length, log=lambda m: _log(d, m),
+                              progress=progress and d.is_main)
+        finally:
+            rng.restore(saved)
+
+    if d.is_main:
+        run.remix = prepare()
+    dist.barrier(d)
+    if not d.is_main:
+        run.remix = prepare()
+    info = run.remix.summary()
+    found = ", ".join(f"{s} {y['minutes']:.1f} min" for s, y in info["yield"].items())
+    _log(d, f"remix: {info['items']} remixed excerpts of {length / run.windows.samplerate:.2f} s from "
+            f"{info['unlabeled']} ({found}); {len(tracks)} labeled track(s)")
 
 
 def _resume(run: Run) -> State:
@@ -266,12 +334,14 @@ def _one_epoch(run: Run, net, state: State, epoch: int, show_bar: bool) -> None:
     began = time.perf_counter()
     batch_size, repeat = int(params["train"]["batch_size"]), int(params["train"]["repeat"])
     shuffle = B.epoch_generator(run.seed, epoch)
-    batches = B.epoch_batches(len(run.windows), batch_size, repeat, shuffle)
+    batches = B.epoch_batches(len(run.windows), batch_size, repeat, shuffle, run.steps)
     state.shuffle_state = shuffle.get_state()
+    remix, parts = _remix_steps(run, epoch, batches), {}
     local = [B.shard(b, d.rank, d.world) for b in batches]
     total, count = train_epoch(net, run.windows, local, run.augment, run.optimizer, run.loss_fn, run.length,
                                d.device, workers=int(params["train"].get("workers") or 0), progress=show_bar,
-                               desc=f"epoch {epoch + 1}/{run.epochs}")
+                               desc=f"epoch {epoch + 1}/{run.epochs}", remix=remix,
+                               parts=parts if remix is not None else None)
     total, count = dist.all_sum(d, [total, count])
 
     tracks = run.cache.tracks("valid")[d.rank::d.world]   # this rank's share, loaded one at a time
@@ -291,9 +361,36 @@ def _one_epoch(run: Run, net, state: State, epoch: int, show_bar: bool) -> None:
     if valid_loss < state.best_loss:
         state.best_loss, state.best_epoch, state.best_state = valid_loss, epoch + 1, cpu_state(run.model.state_dict())
     state.epoch = epoch + 1
-    state.history.append({"epoch": epoch + 1, "train": total / count, "valid": valid_loss, "best": state.best_loss,
-                          "best_epoch": state.best_epoch, "steps": len(local),
-                          "seconds": time.perf_counter() - began, "lr": run.optimizer.param_groups[0]["lr"]})
+    entry = {"epoch": epoch + 1, "train": total / count, "valid": valid_loss, "best": state.best_loss,
+             "best_epoch": state.best_epoch, "steps": len(local), "seconds": time.perf_counter() - began,
+             "lr": run.optimizer.param_groups[0]["lr"]}
+    if remix is not None:
+        sums = dist.all_sum(d, [parts.get("supervised", 0.0), parts.get("supervised_steps", 0),
+                                parts.get("weak", 0.0), parts.get("weak_steps", 0)])
+        entry["train_supervised"] = sums[0] / sums[1] if sums[1] else None
+        entry["train_weak"] = sums[2] / sums[3] if sums[3] else None
+    state.history.append(entry)
+
+
+def _remix_steps(run: Run, epoch: int, batches: list[list[int]]):
+    """This process's remixed part of the epoch's steps (None without remix): the plan of
+    :mod:`demucs_study.remix.batches`, whose supervised part is ``batches`` (checked)."""
+    if run.remix is None:
+        return None
+    from ..remix.batches import epoch_plan, shard_plan, supervised_kept
+    from .loop import RemixSteps
+
+    p, d = run.params, run.d
+    rho, batch_size = float(p["remix"]["rho"]), int(p["train"]["batch_size"])
+    plan = epoch_plan(len(run.windows), len(run.remix.dataset), batch_size, int(p["train"]["repeat"]), rho,
+                      run.seed, epoch, run.steps)
+    if [s for s, _ in plan] != batches:
+        raise RuntimeError("the remix plan's supervised batches differ from the epoch's batches")
+    run.remix.dataset.set_epoch(epoch)
+    return RemixSteps(dataset=run.remix.dataset, batches=[m for _, m in shard_plan(plan, d.rank, d.world)],
+                      keep=supervised_kept(batch_size, rho, d.world), weight=float(p["remix"]["weight"]),
+                      unlabeled_weight=float(p["remix"]["loss"]["unlabeled_weight"]),
+                      reduction=str(p["remix"]["loss"]["reduction"]))
 
 
 def _save_epoch(run: Run, state: State) -> None:
@@ -312,8 +409,10 @@ def _save_epoch(run: Run, state: State) -> None:
         "baseline_valid": state.baseline, "world_size": d.world, "rng": rng_states, "sampler": sampler})
     write_json(run.folder / HISTORY, _history_doc(run, state, done=False))
     e = state.history[-1]
-    _log(d, f"epoch {e['epoch']:>3}/{run.epochs}  train {e['train']:.4f}  valid {e['valid']:.4f}  best "
-            f"{state.best_loss:.4f} (epoch {state.best_epoch})  baseline {state.baseline:.4f}  {e['seconds']:.1f}s")
+    parts = "".join(f" {k[6:]} {e[k]:.4f}" for k in ("train_supervised", "train_weak") if e.get(k) is not None)
+    _log(d, f"epoch {e['epoch']:>3}/{run.epochs}  train {e['train']:.4f}{f' ({parts.strip()})' if parts else ''}  "
+            f"valid {e['valid']:.4f}  best {state.best_loss:.4f} (epoch {state.best_epoch})  baseline "
+            f"{state.baseline:.4f}  {e['seconds']:.1f}s")
 
 
 def _history_doc(run: Run, state: State, done: bool) -> dict:
@@ -322,7 +421,8 @@ def _history_doc(run: Run, state: State, done: bool) -> dict:
             "best_valid": state.best_loss if math.isfinite(state.best_loss) else None,
             "best_epoch": state.best_epoch, "world_size": run.d.world, "device": run.d.device,
             "threads": torch.get_num_threads(), "total_seconds": sum(e["seconds"] for e in state.history),
-            "history": state.history, "params": run.params}
+            "history": state.history, "params": run.params,
+            **({"remix": run.remix.summary()} if run.remix is not None else {})}
 
 
 def _finish(run: Run, state: State) -> dict:

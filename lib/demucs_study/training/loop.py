@@ -5,9 +5,16 @@ the track's mixture statistics). After the augmentations (``(B, S, C, T - shift)
 centre-cropped to the model's input length L (:func:`.batches.input_length`); the mixture is
 re-made as their sum ``(B, C, L)`` (docs/paper.md, section "Training"), the model returns ``(B, S, C, L')`` and
 the targets are the stems centre-trimmed to ``L'``.
+
+Remix experiments (``remix.rho`` > 0, :mod:`demucs_study.remix`): each step also gets a
+:class:`~demucs_study.remix.dataset.RemixBatch` of remixed examples; the supervised batch is
+augmented whole, then its first ``keep`` items are kept (:mod:`demucs_study.remix.batches`), and
+the loss is :func:`demucs_study.remix.loss.batch_loss` of both parts. Every step computes its loss
+with ``batch_loss``; without remixed items it is the supervised loss, bit for bit.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Iterable
 
 import torch
@@ -26,15 +33,38 @@ def loss_function(name: str) -> Callable:
     return LOSSES[name]
 
 
-def train_step(model, stems: torch.Tensor, augment, optimizer, loss_fn, length: int) -> float:
-    """One optimisation step on a batch of stems ``(B, S, C, T)``; returns the loss."""
+@dataclass
+class RemixSteps:
+    """The remixed part of one epoch's steps, for this process (:mod:`demucs_study.remix.batches`).
+
+    ``dataset``: a :class:`~demucs_study.remix.dataset.RemixDataset` (epoch already set);
+    ``batches``: its item indices per step; ``keep``: supervised items kept per step out of the
+    augmented batch; ``weight``, ``unlabeled_weight``, ``reduction``: ``remix.weight`` and
+    ``remix.loss.*`` (see :func:`demucs_study.remix.loss.batch_loss`).
+    """
+    dataset: object
+    batches: list
+    keep: int
+    weight: float = 1.0
+    unlabeled_weight: float = 1.0
+    reduction: str = "sum"
+
+
+def train_step(model, stems: torch.Tensor, augment, optimizer, loss_fn, length: int, remixed=None,
+               remix: RemixSteps | None = None, parts: dict | None = None) -> float:
+    """One optimisation step on a batch of stems ``(B, S, C, T)`` and, in a remix run, a
+    :class:`~demucs_study.remix.dataset.RemixBatch` ``remixed`` (on the model's device) with the
+    options of ``remix``; returns the loss. ``parts`` receives ``batch_loss``'s parts."""
+    from ..remix.loss import batch_loss
+
     stems = augment(stems)
     stems = center_trim(stems, length)
-    mix = stems.sum(dim=1)
-    estimate = model(mix)
-    module = getattr(model, "module", model)   # the model itself under DistributedDataParallel
-    target = module.target(stems, estimate) if hasattr(module, "target") else center_trim(stems, estimate)
-    loss = loss_fn(estimate, target)
+    options = {}
+    if remix is not None:
+        if remix.keep < stems.shape[0]:
+            stems = stems[:remix.keep]
+        options = {"weight": remix.weight, "unlabeled_weight": remix.unlabeled_weight, "reduction": remix.reduction}
+    loss = batch_loss(model, stems if stems.shape[0] else None, remixed, loss=loss_fn, parts=parts, **options)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
@@ -42,19 +72,38 @@ def train_step(model, stems: torch.Tensor, augment, optimizer, loss_fn, length: 
 
 
 def train_epoch(model, dataset, batches: list[list[int]], augment, optimizer, loss_fn, length: int, device: str,
-                workers: int = 0, progress: bool = False, desc: str = "train") -> tuple[float, int]:
-    """Run the given (local) batches; returns (sum of batch losses, number of batches)."""
+                workers: int = 0, progress: bool = False, desc: str = "train", remix: RemixSteps | None = None,
+                parts: dict | None = None) -> tuple[float, int]:
+    """Run the given (local) batches, with the remixed items of ``remix`` in a remix run; returns (sum
+    of batch losses, number of batches). ``parts`` (remix runs) receives the sums and step counts of
+    the supervised and weak losses: ``{"supervised", "supervised_steps", "weak", "weak_steps"}``."""
     from torch.utils.data import DataLoader
     from tqdm import tqdm
 
     model.train()
     augment.train()
     loader = DataLoader(dataset, batch_sampler=batches, num_workers=workers)
+    remixed_batches = [None] * len(batches)
+    if remix is not None:
+        from ..remix.dataset import collate
+
+        if len(remix.batches) != len(batches):
+            raise ValueError(f"{len(remix.batches)} remix batches for {len(batches)} supervised ones")
+        remixed_batches = DataLoader(remix.dataset, batch_sampler=remix.batches, num_workers=workers,
+                                     collate_fn=collate)
     total, count = 0.0, 0
-    with tqdm(loader, total=len(batches), desc=desc, disable=not progress, leave=False, dynamic_ncols=True) as bar:
-        for stems in bar:
-            total += train_step(model, stems.to(device), augment, optimizer, loss_fn, length)
+    with tqdm(zip(loader, remixed_batches), total=len(batches), desc=desc, disable=not progress, leave=False,
+              dynamic_ncols=True) as bar:
+        for stems, remixed in bar:
+            step = {} if parts is not None else None
+            total += train_step(model, stems.to(device), augment, optimizer, loss_fn, length,
+                                None if remixed is None else remixed.to(device), remix, step)
             count += 1
+            if step:
+                for key in ("supervised", "weak"):
+                    if step.get(key) is not None:
+                        parts[key] = parts.get(key, 0.0) + step[key]
+                        parts[f"{key}_steps"] = parts.get(f"{key}_steps", 0) + 1
             bar.set_postfix(loss=f"{total / count:.4f}")
     return total, count
 
