@@ -1,4 +1,5 @@
 """The study steps on a tiny MUSDB-HQ-like set: reference systems, museval scoring, resume, re-scoring."""
+import json
 import os
 
 import numpy as np
@@ -31,12 +32,15 @@ def test_references_are_scored_once_and_rescored_when_estimates_change(params):
     study.score_system(params, "IRM2")  # resumes: nothing to do
     assert files[0].stat().st_ino == before.st_ino and files[0].stat().st_mtime_ns == before.st_mtime_ns
 
+    # new estimates (a re-run): the old score, marked here, is stale and must be written again
+    files[0].write_text('{"stale": true}')
+    os.utime(files[0], ns=(before.st_mtime_ns, before.st_mtime_ns))
     est = study.estimates_dir("unit", "IRM2") / "Delta - Fourth.npy"
-    np.save(est, np.load(est))  # new estimates (a re-run): the old score is stale
+    np.save(est, np.load(est))
     later = before.st_mtime_ns + 10**9
     os.utime(est, ns=(later, later))
     study.score_system(params, "IRM2")
-    assert files[0].stat().st_ino != before.st_ino  # written again (atomically: a new file)
+    assert "targets" in json.loads(files[0].read_text())
 
 
 def test_unknown_reference_is_refused(params):
