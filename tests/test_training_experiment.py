@@ -65,7 +65,7 @@ def test_smoke_trains_with_finite_losses_and_logs_every_epoch(full_run):
     assert [e["epoch"] for e in history["history"]] == [1, 2]
     for entry in history["history"]:
         assert set(entry) == {"epoch", "train", "valid", "best", "best_epoch", "steps", "seconds", "lr"}
-        assert entry["steps"] == 2   # 9 smoke windows, batches of 4
+        assert entry["steps"] == 3   # 15 smoke windows, batches of 4 (the last partial batch dropped)
         assert all(math.isfinite(entry[k]) for k in ("train", "valid", "best", "seconds"))
         assert entry["lr"] == pytest.approx(3e-4)
     assert history["best_valid"] == min(e["valid"] for e in history["history"])
