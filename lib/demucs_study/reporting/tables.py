@@ -32,8 +32,10 @@ PUBLISHED_PROVENANCE = {
 #: The 1909 paper's only available number (its abstract): Demucs beats Wave-U-Net by 1.6 dB SDR.
 PAPER_1909_NOTE = ("1909 paper (abstract): +1.6 dB over Wave-U-Net, i.e. about 4.8 dB All "
                    "(MUSDB18 only); its tables are not available")
-DEFAULT_CAPTION = ("{test_set}, {metric} in dB (BSSEval v4, museval): median over 1 s frames, median "
-                   "over tracks, All = mean of the four stems (SiSEC 2018 protocol).")
+#: The metric is museval 0.4.1's for every row: published rows were scored by museval, measured rows by
+#: :mod:`demucs_study.evaluation.fast` (the same numbers, see docs/library.md) unless ``eval.backend`` says museval.
+DEFAULT_CAPTION = ("{test_set}, {metric} in dB (BSSEval v4 as museval 0.4.1 computes it): median over 1 s "
+                   "frames, median over tracks, All = mean of the four stems (SiSEC 2018 protocol).")
 
 
 @dataclass(frozen=True)
