@@ -18,7 +18,8 @@ export OMP_WAIT_POLICY ?= PASSIVE
 .PHONY: env ffmpeg chromium soundfont real-music real-music-optional data train evaluate paper-results test test-fast \
         lab bench clean help remix
 help:
-	@echo "make paper-results [PROFILE=quick|smoke|full]   run every notebook of the study"
+	@echo "make paper-results [PROFILE=quick|smoke|full|extended]  run every notebook of the study (extended: seeds,"
+	@echo "                                                ablations and the remix grid; params/extended/README.md)"
 	@echo "make test                                       run the test suite (all of it)"
 	@echo "make test-fast                                  every test but the slow ones (under a minute)"
 	@echo "make lab [PROFILE=quick|smoke]                  open the explorer (notebooks/06_explore.ipynb) in JupyterLab"
@@ -60,15 +61,16 @@ env: $(ENV_STAMP) ffmpeg soundfont
 # holds the hash of its notebook, parameters and upstream stamps: a step whose inputs did not change is
 # skipped, and the work inside a step resumes (checkpoints, per-track JSON), so an interrupted
 # `make paper-results` continues where it stopped. Experiments: every params/<profile>/*.yaml but
-# defaults.yaml and data.yaml.
+# defaults.yaml and data.yaml (params/extended/ is generated: python -m demucs_study grid extended).
 RESULTS_ROOT := $(or $(DEMUCS_STUDY_RESULTS),results)
 RESULTS := $(RESULTS_ROOT)/$(PROFILE)
 DONE := $(RESULTS)/.done
 EXPERIMENTS ?= $(sort $(filter-out defaults data,$(basename $(notdir $(wildcard params/$(PROFILE)/*.yaml)))))
 NB = $(PY) -m demucs_study run-notebook
 
-# The smoke profile (the test suite) compares with real music only if it is already there (it is 230 MB).
-REAL_MUSIC_STEP := $(if $(filter smoke,$(PROFILE)),,real-music-optional)
+# The smoke profiles (smoke and its twins, e.g. extended-smoke: the test suite) compare with real music only if
+# it is already there (it is 230 MB).
+REAL_MUSIC_STEP := $(if $(findstring smoke,$(PROFILE)),,real-music-optional)
 $(DONE)/01_data: $(ENV_STAMP) notebooks/01_data.ipynb params/$(PROFILE)/data.yaml | ffmpeg $(REAL_MUSIC_STEP)
 	$(NB) notebooks/01_data.ipynb params/$(PROFILE)/data.yaml --output 01_data --stamp $@
 
@@ -118,4 +120,4 @@ bench: $(ENV_STAMP) | ffmpeg
 	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf data runs results/smoke
+	rm -rf data runs results/smoke results/extended-smoke

@@ -74,3 +74,38 @@ def test_a_profile_may_extend_a_recipe_and_its_keys_are_checked_when_applied(tmp
     assert (b["experiment"], b["train"]["lr"], b["train"]["epochs"]) == ("b", 2, 5)
     with pytest.raises(ParamsError, match=r"unknown parameter recipes\.c: train\.lrr"):
         load_params(prof / "c.yaml")
+
+
+# ---- seeds of one experiment
+
+def test_without_seed_and_the_label_of_a_seed_group():
+    from demucs_study.config import seeds_label, without_seed
+
+    assert without_seed("demucs glu=False seed=43") == "demucs glu=False"
+    assert without_seed("demucs rho=0.25 seed=44 labeled_fraction=0.25") == "demucs rho=0.25 labeled_fraction=0.25"
+    assert without_seed("demucs dataset.synth.seed=3") == "demucs dataset.synth.seed=3"   # not the run's seed
+    assert seeds_label("demucs", 3) == "demucs (3 seeds)" and seeds_label("demucs", 1) == "demucs"
+
+
+def test_seed_groups_gather_the_experiments_that_differ_only_by_seed():
+    from demucs_study.config import seed_groups
+
+    quick = ROOT / "params" / "quick"
+    exps = [load_params(quick / "demucs.yaml", ["seed=44"]), load_params(quick / "waveunet.yaml"),
+            load_params(quick / "demucs.yaml"), load_params(quick / "demucs.yaml", ["models.demucs.glu=false"]),
+            load_params(quick / "demucs.yaml", ["seed=43"]),
+            load_params(quick / "demucs.yaml", ["models.demucs.glu=false", "seed=43"])]
+    groups = seed_groups(exps)
+    assert list(groups) == ["demucs", "waveunet", "demucs glu=False"]      # in the order of their first experiment
+    assert [p["experiment"] for p in groups["demucs"]] == ["demucs", "demucs seed=43", "demucs seed=44"]
+    assert [p["seed"] for p in groups["demucs glu=False"]] == [42, 43]
+    assert [len(g) for g in seed_groups([exps[1], exps[2]]).values()] == [1, 1]   # one seed each: one group each
+
+
+def test_seed_groups_refuse_two_experiments_that_the_names_cannot_tell_apart():
+    from demucs_study.config import seed_groups
+
+    a = load_params(ROOT / "params" / "quick" / "demucs.yaml")
+    b = {**a, "train": {**a["train"], "workers": 3}, "seed": 43, "experiment": "demucs seed=43"}  # workers: not in names
+    with pytest.raises(ParamsError, match="'demucs' and 'demucs seed=43' differ in more than their seed"):
+        seed_groups([a, b])

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from demucs_study.errors import DatasetError
-from demucs_study.evaluation.aggregate import (COLUMNS, aggregate, aggregate_seeds, load_published, published_dir,
-                                               track_scores_from_json)
+from demucs_study.evaluation.aggregate import (COLUMNS, aggregate, aggregate_seeds, load_published, paired_deltas,
+                                               published_dir, seed_spread, track_scores_from_json)
 from reference_numbers import DEMUCS_1911_MEAN, PUBLISHED_SDR
 
 REGRESSION_JSON = Path(__file__).parent / "data" / "evaluate_track_3s.json"
@@ -76,6 +76,56 @@ def test_aggregate_seeds_mean_and_standard_error():
     assert math.isnan(agg.sem.loc["single", "All"]) and agg.n.tolist() == [3, 1]
     with pytest.raises(DatasetError, match=r"seed group 'exp': no SDR scores for system\(s\) 'seed9'"):
         aggregate_seeds(df, {"exp": ["seed1", "seed9"]})
+
+
+def long_scores(values: dict) -> pd.DataFrame:
+    """``{system: {track: (drums, bass, other, vocals)}}`` -> long per-track SDR."""
+    return pd.DataFrame([(system, track, stem, "SDR", float(v)) for system, tracks in values.items()
+                         for track, row in tracks.items() for stem, v in zip(("drums", "bass", "other", "vocals"), row)],
+                        columns=COLUMNS)
+
+
+def test_aggregate_seeds_over_tracks_gives_mean_and_standard_error_exactly():
+    """Three seeds of one experiment on three tracks: per seed, the median over tracks per stem and All = mean of
+    stems (1, 2 and 6 dB); over seeds, mean 3 and standard error sqrt(7 / 3) (sample std sqrt(7))."""
+    def seed(level):   # per track: level - 1, level, level + 5 (median: level) on every stem, stems offset by 0..3
+        return {t: tuple(level + d + k for k in (0, 1, 2, 3)) for t, d in (("a", -1.0), ("b", 0.0), ("c", 5.0))}
+
+    df = long_scores({"x": seed(-0.5), "x seed=43": seed(0.5), "x seed=44": seed(4.5)})
+    agg = aggregate_seeds(df, {"x (3 seeds)": ["x", "x seed=43", "x seed=44"]})
+    assert agg.mean.loc["x (3 seeds)", "All"] == pytest.approx(3.0, abs=1e-12)
+    assert agg.mean.loc["x (3 seeds)", "drums"] == pytest.approx(1.5, abs=1e-12)
+    assert agg.sem.loc["x (3 seeds)", "All"] == pytest.approx(math.sqrt(7 / 3), abs=1e-12)
+    assert agg.sem.loc["x (3 seeds)", "vocals"] == pytest.approx(math.sqrt(7 / 3), abs=1e-12)
+    assert agg.n["x (3 seeds)"] == 3
+    assert seed_spread(df, ["x", "x seed=43", "x seed=44"])["All"] == pytest.approx(math.sqrt(7), abs=1e-12)
+    assert math.isnan(seed_spread(df, ["x"])["All"])
+
+
+def test_paired_deltas_are_medians_of_per_track_differences_then_mean_and_se_over_seeds():
+    base = {"a": (1.0, 1.0, 1.0, 1.0), "b": (2.0, 2.0, 2.0, 2.0), "c": (9.0, 9.0, 9.0, float("nan"))}
+    # seed 42: drums +1 on every track, bass -2/0/+4 (median 0), other +0.5, vocals +1 (track c NaN: left out)
+    v42 = {"a": (2.0, -1.0, 1.5, 2.0), "b": (3.0, 2.0, 2.5, 3.0), "c": (10.0, 13.0, 9.5, 4.0)}
+    # seed 43: every stem +3 on every track
+    v43 = {t: tuple(x + 3 for x in row) for t, row in base.items()}
+    df = long_scores({"b42": base, "v42": v42, "b43": base, "v43": v43})
+    d = paired_deltas(df, {42: ("b42", "v42"), 43: ("b43", "v43")})
+    assert d.per_seed.loc[42].tolist() == pytest.approx([1.0, 0.0, 0.5, 1.0, 0.625])
+    assert d.per_seed.loc[43, "All"] == pytest.approx(3.0)
+    assert d.mean["All"] == pytest.approx((0.625 + 3.0) / 2)
+    assert d.sem["All"] == pytest.approx(np.std([0.625, 3.0], ddof=1) / math.sqrt(2))
+    assert d.n == 2 and d.tracks["vocals"] == 2 and d.tracks["drums"] == 3
+    # the median of the differences is not the difference of the medians
+    cross = long_scores({"b": {"a": (0.0,) * 4, "b": (10.0,) * 4, "c": (20.0,) * 4},
+                         "v": {"a": (1.0,) * 4, "b": (30.0,) * 4, "c": (12.0,) * 4}})
+    assert paired_deltas(cross, {1: ("b", "v")}).mean["All"] == pytest.approx(1.0)     # diffs 1, 20, -8
+    assert float(aggregate(cross).loc["v", "All"] - aggregate(cross).loc["b", "All"]) == pytest.approx(2.0)
+    one = paired_deltas(df, {42: ("b42", "v42")})
+    assert one.n == 1 and math.isnan(one.sem["All"])
+    with pytest.raises(DatasetError, match=r"seed 7: no SDR scores for system\(s\) 'nope'"):
+        paired_deltas(df, {7: ("b42", "nope")})
+    with pytest.raises(DatasetError, match="no \\(baseline, variant\\) pair"):
+        paired_deltas(df, {})
 
 
 def test_track_scores_from_museval_json(tmp_path):

@@ -25,8 +25,8 @@ from .errors import ParamsError
 DEFAULTS_FILE = "defaults.yaml"
 DATA_FILE = "data.yaml"
 #: Keys that never enter an experiment name (they do not change what is learnt).
-NAME_EXCLUDED = ("name", "profile", "dataset.root", "dataset.synth.jobs", "train.workers", "eval.jobs",
-                 "eval.backend", "report.extra_data")
+NAME_EXCLUDED = ("name", "profile", "dataset.root", "dataset.synth.jobs", "dataset.synth_folder", "train.workers",
+                 "eval.jobs", "eval.backend", "eval.museval_check", "report.extra_data", "runs_from")
 #: Parameters that are not the experiment's own (they only feed its defaults): never in a name or hash.
 NOT_OWN = ("recipes",)
 
@@ -197,6 +197,40 @@ def profile_experiments(profile: str, params_root: Path | None = None) -> list[d
         raise ParamsError(f"no parameter folder {folder}: profiles are the folders of params/")
     files = sorted(p for p in folder.glob("*.yaml") if p.name not in (DEFAULTS_FILE, DATA_FILE))
     return [load_params(p) for p in files]
+
+
+#: Keys that tell the seeds of one experiment apart, or are bookkeeping: ignored when grouping by seed.
+SEED_GROUP_IGNORED = ("seed", "experiment", "params_file")
+
+
+def without_seed(experiment: str) -> str:
+    """An experiment's name without its ``seed=`` leaf: ``"demucs glu=False seed=43"`` -> ``"demucs glu=False"``
+    (the top-level ``seed`` is written ``seed=``; ``dataset.synth.seed`` keeps its dotted path)."""
+    return " ".join(part for part in str(experiment).split(" ") if not part.startswith("seed="))
+
+
+def seeds_label(base: str, n: int) -> str:
+    """How a group of ``n`` seeds is shown: ``"demucs (3 seeds)"``; a single run keeps its own name."""
+    return base if n == 1 else f"{base} ({n} seeds)"
+
+
+def seed_groups(experiments: Iterable[dict]) -> dict[str, list[dict]]:
+    """The experiments that differ only by ``seed``, grouped: ``{name without seed: [params, ...]}``, groups in
+    the order of their first experiment, each group sorted by seed. A profile with one seed per experiment
+    gives one group per experiment, named as the experiment. Two groups whose names would be the same (they
+    differ only in keys that are not in names) are an error naming both."""
+    groups: dict[str, list[dict]] = {}
+    keys: dict[str, str] = {}
+    for p in experiments:
+        flat = {k: v for k, v in flatten(p).items() if k not in SEED_GROUP_IGNORED}
+        key = json.dumps(flat, sort_keys=True, default=str)
+        base = without_seed(p["experiment"])
+        if base in keys and keys[base] != key:
+            raise ParamsError(f"experiments {groups[base][0]['experiment']!r} and {p['experiment']!r} differ in more than "
+                              "their seed but in no parameter their names show; give one of them a name of its own")
+        keys[base] = key
+        groups.setdefault(base, []).append(p)
+    return {base: sorted(members, key=lambda p: int(p.get("seed") or 0)) for base, members in groups.items()}
 
 
 def training_parameters(params: dict) -> dict[str, Any]:

@@ -35,6 +35,21 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
+def copy_file(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
+    """Copy ``src`` to ``dst`` atomically (:func:`atomic_path`): a hard link when both are on one file system (no
+    bytes copied; the library replaces files by renaming, never in place, so the copy keeps its content when the
+    original is rewritten), else a byte copy. Returns ``dst``."""
+    import shutil
+
+    with atomic_path(dst) as tmp:
+        tmp.unlink()
+        try:
+            os.link(src, tmp)
+        except OSError:
+            shutil.copyfile(src, tmp)
+    return Path(dst)
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

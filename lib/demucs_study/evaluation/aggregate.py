@@ -7,6 +7,10 @@
 4. several seeds of one experiment: mean and standard error over seeds of the per-seed
    numbers of step 3 (:func:`aggregate_seeds`).
 
+Differences between two systems (an ablation, remix against no remix) are *paired* on the same test tracks
+(:func:`paired_deltas`): per seed, the per-track difference of the medians over frames, aggregated as above
+(median over tracks per target, "All" = mean of the four); then mean and standard error over seeds.
+
 Every frame of per-track scores here is "long": columns ``system, track, target, metric, value``,
 the layout of ``results/published/*_track_scores.csv``.
 """
@@ -210,3 +214,66 @@ def aggregate_seeds(df, groups: Mapping[str, Sequence[str]], metric: str = "SDR"
             else block.iloc[0] * math.nan
         counts[group] = len(systems)
     return SeedAggregate(pd.DataFrame(means).T, pd.DataFrame(sems).T, pd.Series(counts, name="n"))
+
+
+class PairedDeltas(NamedTuple):
+    """Paired differences (variant minus baseline) on the same test tracks: ``per_seed`` (DataFrame indexed
+    by seed, columns ``drums, bass, other, vocals, All``), their ``mean`` and standard error ``sem`` over seeds
+    (Series; sem NaN for one seed), ``n`` seeds, and ``tracks`` (Series: tracks paired per target, fewest over
+    seeds)."""
+    per_seed: object
+    mean: object
+    sem: object
+    n: int
+    tracks: object
+
+
+def paired_deltas(df, pairs: Mapping, metric: str = "SDR", targets: Sequence[str] = SOURCES) -> PairedDeltas:
+    """Variant minus baseline, paired on the same test tracks, per seed, then over seeds.
+
+    Args:
+        df: per-track scores (long format) holding every system named in ``pairs``.
+        pairs: ``{seed: (baseline system, variant system)}`` (one entry per seed; any hashable key).
+
+    Per seed and target: the per-track differences of the per-track values (medians over frames) on the
+    tracks where both are finite, then their median over tracks (the SiSEC aggregation applied to the paired
+    differences, robust to a track where one stem is nearly silent); ``All`` = mean of the four target
+    medians. Over seeds: mean and standard error (sample std, ddof 1, / sqrt(n)). A target with no paired
+    track is NaN. Note the median of differences is not the difference of the medians (:func:`aggregate`).
+    """
+    import pandas as pd
+
+    _check_long(df)
+    if not pairs:
+        raise DatasetError("paired_deltas: no (baseline, variant) pair given")
+    sub = df[(df["metric"] == metric) & df["target"].isin(list(targets))]
+    rows, counts = {}, {}
+    for seed, (baseline, variant) in pairs.items():
+        missing = [s for s in (baseline, variant) if s not in set(sub["system"])]
+        if missing:
+            raise DatasetError(f"paired_deltas, seed {seed}: no {metric} scores for system(s) "
+                               f"{', '.join(map(repr, missing))}")
+        a, b = per_track(sub, baseline, metric), per_track(sub, variant, metric)
+        row, count = {}, {}
+        for target in targets:
+            both = pd.concat([a.get(target), b.get(target)], axis=1, keys=["a", "b"]).dropna() \
+                if target in a.columns and target in b.columns else pd.DataFrame(columns=["a", "b"])
+            diff = both["b"] - both["a"]
+            row[target] = float(np.median(diff)) if len(diff) else math.nan
+            count[target] = len(diff)
+        row["All"] = float(np.mean([row[t] for t in targets]))
+        rows[seed], counts[seed] = row, count
+    per_seed = pd.DataFrame.from_dict(rows, orient="index")[[*targets, "All"]]
+    per_seed.index.name = "seed"
+    n = len(per_seed)
+    sem = per_seed.std(axis=0, ddof=1) / math.sqrt(n) if n > 1 else per_seed.iloc[0] * math.nan
+    tracks = pd.DataFrame.from_dict(counts, orient="index").min(axis=0)
+    return PairedDeltas(per_seed, per_seed.mean(axis=0), sem, n, tracks)
+
+
+def seed_spread(df, systems: Sequence[str], metric: str = "SDR", targets: Sequence[str] = SOURCES):
+    """The standard deviation over seeds (ddof 1) of the :func:`aggregate` numbers of ``systems`` (the seeds
+    of one experiment): a Series ``drums, bass, other, vocals, All``; NaN for fewer than two seeds. ``sqrt(2)``
+    times it is the spread of a difference between two single runs (what a one-seed delta is given)."""
+    table = aggregate(df[df["system"].isin(list(systems))], metric, targets)
+    return table.std(axis=0, ddof=1) if len(table) > 1 else table.iloc[0] * math.nan

@@ -21,6 +21,9 @@ its first epoch when ``remix.rho`` > 0 (and what the remix notebook reads back).
    ``<key>`` adds L, the sources, ``remix.extract.*`` and the unlabeled folder (its path and the
    name and size of every audio file). Both files are written atomically, the manifest only when
    the extraction succeeded; an existing one is reused.
+
+   With ``runs_from`` (a profile whose finished runs are reused, e.g. ``extended`` -> ``quick``), a classifier
+   or extraction that the other profile finished under the same key is copied (:func:`reuse_shared`).
 4. **Remixed examples** (:func:`remix_data`): the :class:`~.dataset.RemixDataset` of the manifest and
    the budget's tracks, at the length the training loop feeds the model.
 
@@ -138,6 +141,34 @@ def classifier_dir(params: dict, root: Path, train: Sequence, valid: Sequence) -
     return shared_dir(params) / f"classifier-{_classifier_key(params, root, train, valid)}"
 
 
+def _read(path: Path) -> dict:
+    try:
+        return read_json(path)
+    except (OSError, ValueError):
+        return {}
+
+
+def reuse_shared(params: dict, out: Path, files: Sequence[str], log: Callable, finished: Callable) -> bool:
+    """``runs_from`` (see ``training.experiment.reuse_run``): when the shared folder ``out``
+    (``runs/<profile>/_remix/<classifier or extraction key>``) is not finished here (``finished(out)`` false)
+    and the folder of the same key of the ``runs_from`` profile is, copy its ``files`` (in that order, the one
+    that marks it finished last). The key hashes everything the folder depends on (the dataset folder
+    included), so the same key is the same work. Returns True when it copied."""
+    from ..utils import copy_file
+
+    source = params.get("runs_from")
+    if not source or str(source) == str(params.get("profile")) or finished(out):
+        return False
+    src = paths.runs_dir() / str(source) / SHARED / out.name
+    if not finished(src):
+        return False
+    for name in files:
+        if (src / name).is_file():
+            copy_file(src / name, out / name)
+    log(f"remix: reused {out.name} of profile {source} (same key: same labeled tracks, parameters and data)")
+    return True
+
+
 @contextlib.contextmanager
 def logged_warnings(log: Callable):
     """Within the block, :class:`~.errors.RemixWarning` messages go to ``log`` as ``"remix warning: ..."``
@@ -158,8 +189,12 @@ def prepare_classifier(params: dict, cache, train: Sequence, log: Callable = pri
     warnings (a source without threshold) go to ``log``."""
     from .classifier_train import train_classifier
 
+    from .classifier_train import CHECKPOINT, CLASSIFIER, HISTORY
+
     valid = cache.tracks("valid")
     out = classifier_dir(params, cache.root, train, valid)
+    reuse_shared(params, out, (CHECKPOINT, CLASSIFIER, HISTORY), log,
+                 finished=lambda src: (src / CLASSIFIER).is_file() and bool(_read(src / HISTORY).get("done")))
     with logged_warnings(log):
         result = train_classifier(train, valid, out, classifier_config(params), seed=int(require(params, "seed")),
                                   required=sources(params), progress=progress, log=log)
@@ -209,6 +244,7 @@ def prepare_extraction(params: dict, cache, classifier: dict, folder: Path, leng
                          "experiment's training again (it resumes)")
     opts = extraction_options(params, length)
     out = extraction_dir(params, classifier["dir"], folder, length)
+    reuse_shared(params, out, (CALIBRATION, MANIFEST), log, finished=lambda src: (src / MANIFEST).is_file())
     calibration = read_json(out / CALIBRATION) if (out / CALIBRATION).is_file() else None
     if (out / MANIFEST).is_file():
         return {"dir": out, "manifest": load_manifest(out / MANIFEST), "calibration": calibration}

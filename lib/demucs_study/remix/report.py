@@ -2,9 +2,12 @@
 
 * :func:`remix_experiments` - the profile's experiments of the remix grid: labeled budget, rho, and for
   each remix run its baseline (the experiment with the same parameters but ``remix.rho = 0``).
-* :func:`gain_table` / :func:`gain_figure` - test SDR (SiSEC aggregation: median over tracks of the
-  per-track medians over frames) with and without remix per labeled budget and stem, the gain, and
-  on how many test tracks the remixed model is better.
+* :func:`gain_table` - per pair of runs (one seed): test SDR (SiSEC aggregation: median over tracks of the
+  per-track medians over frames) with and without remix per stem, the gain, the paired gain (median over
+  tracks of the per-track differences) and on how many test tracks the remixed model is better.
+* :func:`gain_summary` / :func:`gain_figure` - per remix experiment (labeled budget, excerpt length L) over
+  its seeds: the paired gain's mean and standard error (``evaluation.aggregate.paired_deltas``); the figure
+  draws it against the labeled budget and against L, with ±2 s.e. bars.
 * :func:`energy_table` / :func:`energy_figure` - the stem-to-mixture levels of the training windows,
   which justify the silence rule (``remix.labels``).
 * :func:`classifier_table` / :func:`classifier_figure` - the silence classifier's precision and recall
@@ -52,17 +55,24 @@ def _pair_key(params: dict) -> str:
 
 def remix_experiments(experiments: Sequence[dict]):
     """One row per remix experiment (``remix.rho`` > 0) of ``experiments`` (``config.profile_experiments``):
-    ``experiment``, ``baseline`` (same parameters with rho 0, or None), ``labeled_fraction``, ``rho``,
-    ``unlabeled_data``, ``excerpt``."""
+    ``experiment``, ``baseline`` (same parameters, seed included, with rho 0; or None), ``labeled_fraction``,
+    ``rho``, ``unlabeled_data``, ``excerpt``, ``seed``."""
     import pandas as pd
 
     baselines = {_pair_key(p): p["experiment"] for p in experiments if _rho(p) == 0}
     rows = [{"experiment": p["experiment"], "baseline": baselines.get(_pair_key(p)), "labeled_fraction": _fraction(p),
              "rho": _rho(p), "unlabeled_data": str(p["remix"]["unlabeled_data"]),
-             "excerpt": float(p["remix"]["excerpt"])}
+             "excerpt": float(p["remix"]["excerpt"]), "seed": int(p.get("seed", 0))}
             for p in experiments if _rho(p) > 0]
     return pd.DataFrame(rows, columns=["experiment", "baseline", "labeled_fraction", "rho", "unlabeled_data",
-                                       "excerpt"])
+                                       "excerpt", "seed"])
+
+
+def main_excerpt(experiments: Sequence[dict]) -> float | None:
+    """The excerpt length L of most remix experiments (the profile's default; the smallest on a tie), None
+    without remix experiments."""
+    lengths = [float(p["remix"]["excerpt"]) for p in experiments if _rho(p) > 0]
+    return min(set(lengths), key=lambda L: (-lengths.count(L), L)) if lengths else None
 
 
 def gain_table(experiments: Sequence[dict], scores, metric: str = "SDR"):
@@ -73,7 +83,7 @@ def gain_table(experiments: Sequence[dict], scores, metric: str = "SDR"):
     ``track_gain_max``). Pairs whose runs were not both evaluated are left out."""
     import pandas as pd
 
-    from ..evaluation.aggregate import aggregate, per_track
+    from ..evaluation.aggregate import aggregate, paired_deltas, per_track
 
     pairs = remix_experiments(experiments)
     present = set(scores["system"].unique()) if len(scores) else set()
@@ -85,39 +95,119 @@ def gain_table(experiments: Sequence[dict], scores, metric: str = "SDR"):
         agg = aggregate(sub, metric)
         a, b = per_track(sub, pair["baseline"], metric), per_track(sub, pair["experiment"], metric)
         a["All"], b["All"] = a[list(SOURCES)].mean(axis=1), b[list(SOURCES)].mean(axis=1)
+        paired = paired_deltas(sub, {pair["seed"]: (pair["baseline"], pair["experiment"])}, metric).mean
         for target in (*SOURCES, "All"):
             both = pd.concat([a[target], b[target]], axis=1, keys=["a", "b"]).dropna()
             base, remix = float(agg.loc[pair["baseline"], target]), float(agg.loc[pair["experiment"], target])
             diff = both["b"] - both["a"]
-            rows.append({"labeled_fraction": pair["labeled_fraction"], "experiment": pair["experiment"],
-                         "baseline": pair["baseline"], "target": target, "no_remix": base, "remix": remix,
-                         "gain": remix - base, "improved": int((diff > 0).sum()), "tracks": len(both),
+            rows.append({"labeled_fraction": pair["labeled_fraction"], "excerpt": pair["excerpt"], "seed": pair["seed"],
+                         "experiment": pair["experiment"], "baseline": pair["baseline"], "target": target,
+                         "no_remix": base, "remix": remix, "gain": remix - base, "paired_gain": float(paired[target]),
+                         "improved": int((diff > 0).sum()), "tracks": len(both),
                          "track_gain_min": float(diff.min()) if len(diff) else math.nan,
                          "track_gain_max": float(diff.max()) if len(diff) else math.nan})
-    columns = ["labeled_fraction", "experiment", "baseline", "target", "no_remix", "remix", "gain", "improved",
-               "tracks", "track_gain_min", "track_gain_max"]
-    return pd.DataFrame(rows, columns=columns).sort_values(["labeled_fraction", "experiment"], kind="stable",
+    columns = ["labeled_fraction", "excerpt", "seed", "experiment", "baseline", "target", "no_remix", "remix", "gain",
+               "paired_gain", "improved", "tracks", "track_gain_min", "track_gain_max"]
+    return pd.DataFrame(rows, columns=columns).sort_values(["labeled_fraction", "excerpt", "seed", "experiment"],
+                                                           kind="stable", ignore_index=True)
+
+
+def gain_summary(experiments: Sequence[dict], scores, metric: str = "SDR"):
+    """The gain from remixing over seeds: one row per remix experiment (its seeds grouped by
+    ``config.seed_groups``) and target, with the runs of the seeds whose pair (remix and its twin without remix,
+    same seed) was evaluated. ``gain``: the paired gain (``evaluation.aggregate.paired_deltas``: per seed, the
+    median over test tracks of the per-track differences, All = mean of the stems), mean over seeds;
+    ``gain_se``: its standard error over seeds (NaN for one seed); ``no_remix`` / ``remix``: the SiSEC
+    aggregates averaged over seeds; ``improved`` / ``tracks``: (seed, track) pairs where the remixed model is
+    better, of all; ``track_gain_min`` / ``max``: the range of the per-track differences. Columns
+    ``labeled_fraction, excerpt, rho, experiment, baseline, seeds, target, no_remix, remix, gain, gain_se,
+    improved, tracks, track_gain_min, track_gain_max``."""
+    import pandas as pd
+
+    from ..config import seed_groups, seeds_label, without_seed
+    from ..evaluation.aggregate import paired_deltas
+
+    columns = ["labeled_fraction", "excerpt", "rho", "experiment", "baseline", "seeds", "target", "no_remix", "remix",
+               "gain", "gain_se", "improved", "tracks", "track_gain_min", "track_gain_max"]
+    pairs = gain_table(experiments, scores, metric)
+    if pairs.empty:
+        return pd.DataFrame(columns=columns)
+    rows = []
+    for base, members in seed_groups([p for p in experiments if _rho(p) > 0]).items():
+        names = [p["experiment"] for p in members]
+        sub = pairs[pairs["experiment"].isin(names)]
+        if sub.empty:
+            continue
+        seeds = sub.drop_duplicates("experiment")
+        d = paired_deltas(scores, {int(r.seed): (r.baseline, r.experiment) for r in seeds.itertuples()}, metric)
+        n = len(seeds)
+        for target in (*SOURCES, "All"):
+            t = sub[sub["target"] == target]
+            rows.append({"labeled_fraction": float(t["labeled_fraction"].iloc[0]), "excerpt": float(t["excerpt"].iloc[0]),
+                         "rho": _rho(members[0]), "experiment": seeds_label(base, n) if n > 1 else names[0],
+                         "baseline": seeds_label(without_seed(t["baseline"].iloc[0]), n) if n > 1 else t["baseline"].iloc[0],
+                         "seeds": n, "target": target, "no_remix": float(t["no_remix"].mean()),
+                         "remix": float(t["remix"].mean()), "gain": float(d.mean[target]),
+                         "gain_se": float(d.sem[target]), "improved": int(t["improved"].sum()),
+                         "tracks": int(t["tracks"].sum()), "track_gain_min": float(t["track_gain_min"].min()),
+                         "track_gain_max": float(t["track_gain_max"].max())})
+    return pd.DataFrame(rows, columns=columns).sort_values(["labeled_fraction", "excerpt", "rho"], kind="stable",
                                                            ignore_index=True)
 
 
-def gain_figure(gains, metric: str = "SDR"):
-    """The gain from remixing against the labeled budget, one line per stem (and All, thick)."""
+def _errorbar(ax, rows, x, label, color, lw, with_bars: bool = True):
+    se = rows["gain_se"].to_numpy(dtype=float)
+    bars = 2 * se if with_bars and np.isfinite(se).any() else None
+    if bars is not None:
+        bars = np.where(np.isfinite(bars), bars, 0.0)
+    ax.errorbar(x, rows["gain"], yerr=bars, marker="o", label=label, color=color, lw=lw, capsize=3 if bars is not None
+                else 0)
+
+
+def gain_figure(summary, metric: str = "SDR"):
+    """The paired gain from remixing (:func:`gain_summary`): left, against the labeled budget at the main
+    excerpt length (one line per stem, All thick); right, against the excerpt length L at the budget with the
+    most lengths (All, and the stems thin). Bars: ±2 standard errors over seeds (none for one seed)."""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.4, 3.8))
-    if len(gains):
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
+    if len(summary):
+        lengths = summary.drop_duplicates(["labeled_fraction", "excerpt"])
+        counts = lengths.groupby("excerpt").size()
+        main = float(min(counts.index, key=lambda L: (-counts[L], L)))
+        by_budget = lengths.groupby("labeled_fraction")["excerpt"].nunique()
+        grid_budget = float(min(by_budget.index, key=lambda f: (-by_budget[f], f)))
         for i, target in enumerate((*SOURCES, "All")):
-            rows = gains[gains["target"] == target].sort_values("labeled_fraction")
-            ax.plot(100 * rows["labeled_fraction"], rows["gain"], marker="o", label=target,
-                    color="black" if target == "All" else f"C{i}", lw=2.5 if target == "All" else 1.2)
-        ax.set_xticks(sorted(set(100 * gains["labeled_fraction"])))
-        ax.legend(fontsize=8)
+            rows = summary[(summary["target"] == target) & (summary["excerpt"] == main)].sort_values("labeled_fraction")
+            _errorbar(left, rows, 100 * rows["labeled_fraction"], target, "black" if target == "All" else f"C{i}",
+                      2.5 if target == "All" else 1.0, with_bars=target == "All")
+        left.set_xticks(sorted(set(100 * summary["labeled_fraction"])))
+        left.legend(fontsize=7)
+        left.set_title(f"against the labeled budget (excerpts of {main:g} s)")
+        if by_budget[grid_budget] > 1:
+            for i, target in enumerate((*SOURCES, "All")):
+                rows = summary[(summary["target"] == target) & (summary["labeled_fraction"] == grid_budget)]
+                rows = rows.sort_values("excerpt")
+                _errorbar(right, rows, rows["excerpt"], target, "black" if target == "All" else f"C{i}",
+                          2.5 if target == "All" else 1.0, with_bars=target == "All")
+            right.set_xscale("log")
+            right.set_xticks(sorted(set(summary["excerpt"])))
+            right.set_xticklabels([f"{L:g}" for L in sorted(set(summary["excerpt"]))])
+            right.legend(fontsize=7)
+            right.set_title(f"against the excerpt length (labeled budget {100 * grid_budget:g} %)")
+        else:
+            right.text(0.5, 0.5, f"one excerpt length in this profile ({main:g} s)", ha="center",
+                       transform=right.transAxes)
     else:
-        ax.text(0.5, 0.5, "no evaluated pair of runs (with and without remix)", ha="center", transform=ax.transAxes)
-    ax.axhline(0.0, color="0.5", lw=1, ls=":")
-    ax.set_xlabel("labeled budget (% of the labeled training songs)")
-    ax.set_ylabel(f"{metric} gain from remixing (dB)")
-    ax.set_title("remix minus no remix, same training budget (test set)")
+        for ax in (left, right):
+            ax.text(0.5, 0.5, "no evaluated pair of runs (with and without remix)", ha="center", transform=ax.transAxes)
+    for ax in (left, right):
+        ax.axhline(0.0, color="0.5", lw=1, ls=":")
+        ax.set_ylabel(f"paired {metric} gain from remixing (dB)")
+    left.set_xlabel("labeled budget (% of the labeled training songs)")
+    right.set_xlabel("excerpt length L (s)")
+    fig.suptitle("remix minus no remix, same seed and training budget (test set); bars: ±2 s.e. over seeds (All)",
+                 fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -173,10 +263,14 @@ def energy_figure(energies, relative_db: float, absolute_db: float):
 
 # ------------------------------------------------------------------ classifier, extraction, truth
 def budgets(experiments: Sequence[dict]) -> list[dict]:
-    """One remix experiment per labeled budget (the first of each), in increasing budget: the classifier
-    and the extractions are the same for every remix run of a budget with the same remix parameters."""
+    """One remix experiment per labeled budget, in increasing budget: the one at the main excerpt length
+    (:func:`main_excerpt`) with the lowest seed. The classifier and the extractions are the same for every
+    remix run of a budget and seed with the same remix parameters (other seeds have their own: the budget's
+    songs are drawn from the seed)."""
+    main = main_excerpt(experiments)
     seen, out = set(), []
-    for p in sorted((p for p in experiments if _rho(p) > 0), key=_fraction):
+    order = lambda p: (_fraction(p), float(p["remix"]["excerpt"]) != main, int(p.get("seed", 0)))  # noqa: E731
+    for p in sorted((p for p in experiments if _rho(p) > 0), key=order):
         if _fraction(p) not in seen:
             seen.add(_fraction(p))
             out.append(p)
@@ -478,34 +572,65 @@ def real_yield(params: dict, log: Callable = print):
 
 
 # ------------------------------------------------------------------ the verdict
-def outcome(gains, classifier, grid, experiments: Sequence[dict]) -> str:
-    """The outcome in words (Markdown): per labeled budget the gain (All and per stem, tracks improved),
-    the verdict, and the likely reasons read from the measured numbers: the classifier's validation
-    precision, the extraction's true precision and leaked energy, the yield, the training budget."""
-    lines = []
-    if not len(gains):
+def _verdict(row) -> tuple[bool, str]:
+    """(helped, words) for one budget's All row of :func:`gain_summary`: with several seeds, the paired gain
+    against twice its standard error; with one, its sign and the majority of tracks."""
+    se = row["gain_se"]
+    if se == se:   # several seeds
+        if row["gain"] > 2 * se:
+            return True, "helps here (beyond twice its standard error)"
+        if row["gain"] < -2 * se:
+            return False, "hurts here (beyond twice its standard error)"
+        return False, "does not help here beyond twice its standard error"
+    better = row["gain"] > 0 and row["improved"] > row["tracks"] / 2
+    return better, "helps here" if better else "does not help here"
+
+
+def _gain_text(row) -> str:
+    se = row["gain_se"]
+    return f"{row['gain']:+.2f}" + (f" ± {se:.2f}" if se == se else "")
+
+
+def outcome(summary, classifier, grid, experiments: Sequence[dict]) -> str:
+    """The outcome in words (Markdown), from :func:`gain_summary`: per labeled budget at the main excerpt
+    length the paired gain (All ± s.e. over seeds, per stem, tracks improved), the verdict (several seeds: the
+    gain against twice its standard error; one seed: its sign and most tracks), the gain per excerpt length
+    where several were run, and the likely reasons read from the measured numbers: the classifier's
+    validation precision, the extraction's true precision and leaked energy, the yield, the training budget."""
+    if not len(summary):
         return "No pair of evaluated runs with and without remix: nothing to conclude."
-    helped = []
-    for fraction, sub in gains.groupby("labeled_fraction"):
+    main = main_excerpt(experiments)
+    at_main = summary[summary["excerpt"] == main] if main is not None else summary
+    lines, helped = [], []
+    for fraction, sub in at_main.groupby("labeled_fraction"):
         by = sub.set_index("target")
         allg = by.loc["All"]
         per = ", ".join(f"{t} {by.loc[t, 'gain']:+.2f}" for t in SOURCES)
-        better = allg["gain"] > 0 and allg["improved"] > allg["tracks"] / 2
+        better, words = _verdict(allg)
         helped.append(better)
+        seeds = int(allg["seeds"])
+        over = f" over {seeds} seeds" if seeds > 1 else ""
+        pairs = "(seed, track) pairs" if seeds > 1 else "test tracks"
         lines.append(f"- **Labeled budget {100 * fraction:g} %**: SDR {allg['no_remix']:.2f} dB without remix, "
-                     f"{allg['remix']:.2f} dB with (All **{allg['gain']:+.2f} dB**; {per}); the remixed model is "
-                     f"better on {allg['improved']} of {allg['tracks']} test tracks (per-track gains from "
-                     f"{allg['track_gain_min']:+.2f} to {allg['track_gain_max']:+.2f} dB): remixing "
-                     f"{'helps' if better else 'does not help'} here.")
+                     f"{allg['remix']:.2f} dB with (paired gain All **{_gain_text(allg)} dB**{over}; {per}); the "
+                     f"remixed model is better on {allg['improved']} of {allg['tracks']} {pairs} (per-track gains "
+                     f"from {allg['track_gain_min']:+.2f} to {allg['track_gain_max']:+.2f} dB): remixing {words}.")
     verdict = ("Remixing helped at every labeled budget." if all(helped) else
                "Remixing did not help at any labeled budget." if not any(helped) else
                "Remixing helped at some labeled budgets only.")
+    lengths = summary[summary["target"] == "All"]
+    for fraction, sub in lengths.groupby("labeled_fraction"):
+        if sub["excerpt"].nunique() > 1:
+            parts = [f"{r.excerpt:g} s {_gain_text(r._asdict())} dB ({r.seeds} seed{'s' if r.seeds > 1 else ''})"
+                     for r in sub.sort_values("excerpt").itertuples()]
+            lines.append(f"- **Excerpt length** (labeled budget {100 * fraction:g} %): paired gain All "
+                         + ", ".join(parts) + ".")
     reasons = []
     p0 = experiments[0] if experiments else {}
     rho = max((_rho(p) for p in experiments), default=0.0)
-    for fraction in sorted(set(gains["labeled_fraction"])):
+    for fraction in sorted(set(at_main["labeled_fraction"])):
         g = grid[(grid["labeled_fraction"] == fraction)] if len(grid) else grid
-        L = next((float(p["remix"]["excerpt"]) for p in experiments if _rho(p) > 0 and _fraction(p) == fraction), None)
+        L = main
         g = g[g["length"] == L] if len(g) and L is not None else g
         c = classifier[classifier["labeled_fraction"] == fraction] if len(classifier) else classifier
         if len(c):
@@ -526,7 +651,7 @@ def outcome(gains, classifier, grid, experiments: Sequence[dict]) -> str:
     reasons.append(f"- Budget: every run trains the same steps on the same batch size; with rho = {rho:g} the remixed "
                    f"items replace {100 * rho:g} % of the labeled items of each batch, so a remix run sees that much "
                    "less labeled audio per step. The test set is small: gains of a few tenths of a dB are within "
-                   "the spread between tracks.")
+                   "the spread between tracks" + (" and seeds." if (summary["seeds"] > 1).any() else "."))
     return "\n".join([f"**{verdict}**", "", *lines, "", "Likely reasons (measured):", *reasons])
 
 

@@ -7,6 +7,7 @@ Statistical plots (the SiSEC-style box plots) use seaborn with one theme and one
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -222,3 +223,78 @@ def comparison_signals(mixture: np.ndarray, reference: np.ndarray, estimates: di
     mixture (C, T), the true stem (C, T) and each system's estimate of it (C, T)."""
     return {"mixture": mixture, f"{stem} (true)": reference, **{f"{stem} ({s})": e for s, e in estimates.items()}}
 
+
+
+def seed_learning_curves(histories: dict[str, dict], groups: dict[str, list[str]], columns: int = 3):
+    """Per-seed learning curves: one panel per experiment with several seeds (``groups``: label -> the
+    experiment names of its seeds, e.g. ``{"demucs (3 seeds)": ["demucs", "demucs seed=43", ...]}``), one
+    colour per seed: validation loss solid, training loss dashed (the seeds of one experiment train on the same
+    loss, so the values compare within a panel; panels have their own scales). Runs without a history are
+    skipped."""
+    import matplotlib.pyplot as plt
+
+    theme()
+    labels = [g for g, members in groups.items() if any(m in histories for m in members)]
+    cols = max(1, min(columns, len(labels)))
+    rows = max(1, math.ceil(len(labels) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows), squeeze=False)
+    for ax in axes.flat[len(labels):]:
+        ax.axis("off")
+    for ax, label in zip(axes.flat, labels):
+        for i, name in enumerate(m for m in groups[label] if m in histories):
+            doc = histories[name]
+            hist = doc.get("history", [])
+            seed = (doc.get("params") or {}).get("seed", name)
+            epochs = [e["epoch"] for e in hist]
+            ax.plot(epochs, [e["valid"] for e in hist], color=f"C{i}", marker=".", label=f"seed {seed} valid")
+            ax.plot(epochs, [e["train"] for e in hist], color=f"C{i}", ls="--", alpha=0.6, lw=1,
+                    label=f"seed {seed} train")
+        ax.set_title(label, fontsize=9)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("loss")
+        ax.legend(fontsize=6)
+    if not labels:
+        axes[0, 0].text(0.5, 0.5, "no experiment with several seeds", ha="center", transform=axes[0, 0].transAxes)
+    fig.tight_layout()
+    return fig
+
+
+def ablation_figure(table, target: str = "All"):
+    """Ablation deltas (dB) with error bars of ±2 standard errors, ours (synthetic test set) against the released
+    Demucs' (MUSDB18) for the same change, one row per change (``reporting.paper.ablation_table``). A hollow
+    marker: one seed, whose bar is sqrt(2) x the baseline's seed spread; "released: missing" when the release
+    has no such run."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    theme()
+    ours_color, released_color = sns.color_palette("colorblind", 2).as_hex()
+    n = len(table)
+    fig, ax = plt.subplots(figsize=(8.0, 0.6 * max(n, 1) + 1.6))
+    if not n:
+        ax.text(0.5, 0.5, "no ablation scored", ha="center", transform=ax.transAxes)
+        return fig
+    y = np.arange(n)
+    for i, (_, r) in enumerate(table.iterrows()):
+        one = str(r["s.e. from"]).startswith("1 seed")
+        se = float(r[f"delta {target} s.e."]) if f"delta {target} s.e." in r else float("nan")
+        ax.errorbar(r[f"delta {target}"], i - 0.14, xerr=None if se != se else 2 * se, fmt="o", color=ours_color,
+                    mfc="white" if one else ours_color, capsize=3, label="ours" if i == 0 else None)
+        if r["published"] == "missing":
+            ax.text(0.0, i + 0.18, " released: missing", fontsize=7, color=released_color, va="center")
+            continue
+        pse = float(r["published delta All s.e."]) if target == "All" else float("nan")
+        pone = str(r["published s.e. from"]).startswith("1 seed")
+        ax.errorbar(r[f"published delta {target}"], i + 0.14, xerr=None if pse != pse else 2 * pse, fmt="s",
+                    color=released_color, mfc="white" if pone else released_color, capsize=3,
+                    label="released Demucs (MUSDB18)" if "released Demucs (MUSDB18)" not in
+                    ax.get_legend_handles_labels()[1] else None)
+    ax.axvline(0.0, color="0.4", lw=1, ls=":")
+    ax.set_yticks(y)
+    ax.set_yticklabels([f"{r['change']}\n({r['experiment']})" for _, r in table.iterrows()], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"SDR delta to the baseline, {target} (dB); bars ±2 s.e.; hollow: one seed")
+    ax.set_title("ablations: ours (synthetic test set) and the released Demucs (MUSDB18)")
+    ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    return fig

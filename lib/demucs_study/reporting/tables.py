@@ -227,3 +227,76 @@ def write_tables(table, out_dir: str | os.PathLike, stem: str) -> dict[str, Path
     with atomic_path(paths["tex"]) as tmp:
         tmp.write_text(to_latex(table, label=f"tab:{stem}"))
     return paths
+
+
+# ------------------------------------------------------------------ the ablation table (reporting.paper.ablation_table)
+def _signed(value, se=None, one_seed: bool = False) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    text = f"{value:+.2f}"
+    if se is not None and not (isinstance(se, float) and math.isnan(se)):
+        text += f" ± {se:.2f}"
+    return text + (" †" if one_seed else "")
+
+
+def _ablation_cells(table) -> tuple[list[str], list[list[str]]]:
+    header = ["change", "ours", "seeds", "Δ All (dB)", "Δ drums / bass / other / vocals", "released Demucs",
+              "seeds", "released Δ All (dB)", "sign agrees", "ours beyond 2 s.e.", "released beyond 2 s.e."]
+    rows = []
+    for _, r in table.iterrows():
+        one = str(r["s.e. from"]).startswith("1 seed")
+        stems = " / ".join(_signed(r[f"delta {t}"]) for t in SOURCES)
+        if r["published"] == "missing":
+            released, pub = "missing", "-"
+        else:
+            released = str(r["published"]).replace("demucs-1911:", "")
+            pub = _signed(r["published delta All"], r["published delta All s.e."],
+                          str(r["published s.e. from"]).startswith("1 seed"))
+        rows.append([str(r["change"]), str(r["experiment"]), str(int(r["seeds"])),
+                     _signed(r["delta All"], r["delta All s.e."], one), stems, released,
+                     str(int(r["published seeds"])) if r["published"] != "missing" else "-", pub, str(r["sign agrees"]),
+                     str(r["beyond 2 s.e."]), str(r["published beyond 2 s.e."])])
+    return header, rows
+
+
+ABLATION_NOTE = ("† one seed: ± is sqrt(2) x the standard deviation of the baseline over its seeds (the spread of a "
+                 "difference between two single runs), not a spread of its own. Released runs: "
+                 "results/published/demucs1911_track_scores.csv (facebookresearch/demucs @ 7cf5c60d), paired with the "
+                 "released baseline of the same seed (default = 42). Per-stem deltas and every s.e. in ablations.csv.")
+
+
+def ablation_markdown(table) -> str:
+    """The ablation table as GitHub Markdown: caption, one row per change, the note on the standard errors."""
+    header, rows = _ablation_cells(table)
+    esc = lambda s: s.replace("|", "\\|")  # noqa: E731
+    lines = [f"**{table.attrs.get('caption', 'Ablations')}**", "", "| " + " | ".join(header) + " |",
+             "|" + "|".join("---:" if "Δ" in h or h == "seeds" else "---" for h in header) + "|"]
+    lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
+    if not rows:
+        lines.append("| " + " | ".join(["(no ablation scored)"] + [""] * (len(header) - 1)) + " |")
+    return "\n".join(lines + ["", ABLATION_NOTE]) + "\n"
+
+
+def ablation_latex(table, label: str = "tab:ablations") -> str:
+    """The ablation table as a booktabs table (caption and note under it)."""
+    header, rows = _ablation_cells(table)
+    lines = [r"\begin{table}[t]", r"\centering\small", rf"\caption{{{latex_escape(table.attrs.get('caption', ''))}}}",
+             rf"\label{{{label}}}", rf"\begin{{tabular}}{{ll{'r' * 3}l{'r' * 2}lll}}", r"\toprule",
+             " & ".join(latex_escape(h) for h in header).replace("Δ", r"$\Delta$") + r" \\", r"\midrule"]
+    lines += [" & ".join(latex_escape(c) for c in row).replace("†", r"$^\dagger$") + r" \\" for row in rows]
+    lines += [r"\bottomrule", r"\end{tabular}",
+              r"\par\smallskip\footnotesize " + latex_escape(ABLATION_NOTE).replace("†", r"$^\dagger$"), r"\end{table}"]
+    return "\n".join(lines) + "\n"
+
+
+def write_ablation_tables(table, out_dir: str | os.PathLike, stem: str = "ablations") -> dict[str, Path]:
+    """Write ``out_dir/<stem>.csv`` (every column, full precision), ``.md`` and ``.tex`` atomically."""
+    out = Path(out_dir)
+    paths = {ext: out / f"{stem}.{ext}" for ext in ("csv", "md", "tex")}
+    with atomic_path(paths["csv"]) as tmp:
+        table.to_csv(tmp, index=False)
+    with atomic_path(paths["md"]) as tmp:
+        tmp.write_text(ablation_markdown(table))
+    with atomic_path(paths["tex"]) as tmp:
+        tmp.write_text(ablation_latex(table, label=f"tab:{stem}"))
+    return paths

@@ -16,6 +16,10 @@ batch by remixed examples (:mod:`demucs_study.remix.batches`; weak loss
 :func:`demucs_study.remix.loss.batch_loss`). A run with ``rho = 0`` and ``labeled_fraction = 1`` is
 exactly the run without these keys (same batches, same loss, same :func:`train_hash`).
 
+Reuse (``runs_from``, :func:`reuse_run`): a profile may name another profile whose finished runs it reuses;
+a run there with the same :func:`train_hash` and epoch count is copied into this profile's run folder
+instead of trained again (the extended profile reuses the quick profile's seed-42 runs).
+
 Lengths: training windows hold ``segment + shift`` seconds; the Shift augmentation crops ``segment``
 seconds, which are then centre-cropped to the longest input the model accepts
 (:func:`.batches.input_length`). Validation separates each whole track with
@@ -43,14 +47,15 @@ from typing import Callable
 
 import torch
 
+from .. import paths
 from ..config import NAME_EXCLUDED, NOT_OWN, flatten, params_hash, require
 from ..errors import ParamsError, StudyError
-from ..utils import read_json, seed_everything, write_json
+from ..utils import copy_file, read_json, seed_everything, write_json
 from . import batches as B
 from . import dist, rng
 from .checkpoint import FORMAT_VERSION, cpu_state, load_checkpoint, save_checkpoint
 from .loop import loss_function, train_epoch, validate
-from .runs import BEST, CHECKPOINT, HISTORY, run_dir
+from .runs import BEST, CHECKPOINT, HISTORY, run_dir, safe_name
 
 #: Parameters that do not change what is learnt, so a checkpoint made with other values still resumes:
 #: those that never enter the experiment's name, where the evaluation happens, and the number of epochs
@@ -124,6 +129,8 @@ def train_experiment(params: dict, stop_after_epochs: int | None = None, progres
     """
     folder, h, epochs = run_dir(params), train_hash(params), _epochs(params)
     finished = _finished(folder, h, epochs)
+    if finished is None:
+        finished = reuse_run(params, folder, h, epochs)
     if finished is not None:
         return _result(folder, finished)
     d = _start(device, threads)
@@ -157,6 +164,52 @@ def _finished(folder: Path, expected_hash: str, epochs: int) -> dict | None:
         return None
     if history.get("done") and history.get("params_hash") == expected_hash and history.get("epochs_done") == epochs:
         return history
+    return None
+
+
+def reuse_run(params: dict, folder: Path | None = None, expected_hash: str | None = None,
+              epochs: int | None = None) -> dict | None:
+    """``runs_from``: the finished run of another profile with the same training parameters, copied here.
+
+    When ``params["runs_from"]`` names a profile, its runs folder (``<runs>/<runs_from>/``) is searched for a
+    finished run (``history.json`` done, ``best.th`` there) whose :func:`train_hash` and epoch count equal this
+    experiment's: the folder of the same experiment name first, then every other. The first found is copied
+    into ``folder`` (default :func:`~.runs.run_dir`): ``checkpoint.th`` and ``best.th`` (hard links when
+    possible), then ``history.json`` with this experiment's ``profile``, ``experiment`` and ``params`` and
+    ``reused_from`` = ``{"profile", "experiment"}`` of the source (written last: with ``best.th`` it marks the
+    run finished). Returns the new history, or None when ``runs_from`` is null or nothing matches (the
+    experiment then trains as usual). The hash leaves out what does not change learning (the profile,
+    ``dataset.synth_folder``, ``runs_from``, evaluation and report keys), so a profile that reads another
+    profile's synthetic set (``extended`` reads ``quick``'s) finds its runs."""
+    source = params.get("runs_from")
+    if not source:
+        return None
+    source = str(source)
+    if source == str(params.get("profile")):
+        raise ParamsError(f"runs_from = {source!r} is the experiment's own profile "
+                          f"({params.get('params_file', 'the parameters')}); name another profile (e.g. quick) or null")
+    folder = run_dir(params) if folder is None else Path(folder)
+    expected_hash = train_hash(params) if expected_hash is None else expected_hash
+    epochs = _epochs(params) if epochs is None else int(epochs)
+    root = paths.runs_dir() / source
+    same = root / safe_name(str(params["experiment"]))
+    candidates = [same] + [p.parent for p in sorted(root.glob(f"*/{HISTORY}")) if p.parent != same]
+    for candidate in candidates:
+        history = _finished(candidate, expected_hash, epochs)
+        if history is None or candidate.resolve() == folder.resolve():
+            continue
+        for name in (CHECKPOINT, BEST):
+            if (candidate / name).is_file():
+                copy_file(candidate / name, folder / name)
+        doc = {**history, "experiment": params["experiment"], "profile": params["profile"], "params": params,
+               "reused_from": {"profile": source, "experiment": history["experiment"]}}
+        write_json(folder / HISTORY, doc)
+        _say(f"reused the finished run {history['experiment']!r} of profile {source} (same training parameters, "
+              f"train_hash {expected_hash}): {doc['epochs_done']} epochs, best validation loss "
+              f"{doc['best_valid']:.4f}; nothing to train")
+        return doc
+    _say(f"runs_from {source}: no finished run with these training parameters (train_hash {expected_hash}) in "
+          f"runs/{source}; training here")
     return None
 
 
@@ -442,6 +495,12 @@ def _finish(run: Run, state: State) -> dict:
         write_json(run.folder / HISTORY, doc)
     dist.barrier(run.d)
     return _result(run.folder, doc)
+
+
+def _say(message: str) -> None:
+    """A log line before the process group exists: printed by the first process only (RANK 0 or no torchrun)."""
+    if os.environ.get("RANK", "0") == "0":
+        print(message, flush=True)
 
 
 def _log(d: dist.Dist, message: str) -> None:
