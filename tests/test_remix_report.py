@@ -36,8 +36,22 @@ def test_each_remix_run_is_paired_with_its_twin_without_remix(quick):
     pairs = R.remix_experiments(quick).set_index("experiment")
     assert pairs.loc["demucs rho=0.25", "baseline"] == "demucs"
     assert pairs.loc["demucs rho=0.25 labeled_fraction=0.25", "baseline"] == "demucs labeled_fraction=0.25"
-    assert set(pairs["labeled_fraction"]) == {0.25, 1.0} and set(pairs["rho"]) == {0.25}
+    assert set(pairs["labeled_fraction"]) == {0.25, 1.0} and set(pairs["rho"]) == {0.25} and set(pairs["seed"]) == {42}
     assert [p["experiment"] for p in R.budgets(quick)] == ["demucs rho=0.25 labeled_fraction=0.25", "demucs rho=0.25"]
+
+
+def test_in_the_extended_grid_each_seed_and_excerpt_length_is_paired_with_its_own_baseline():
+    extended = profile_experiments("extended")
+    pairs = R.remix_experiments(extended).set_index("experiment")
+    assert len(pairs) == 3 + 3 + 1 + 2      # 25 % and 100 % x 3 seeds, 50 %, L = 1 and 10 s
+    assert pairs.loc["demucs rho=0.25 seed=43 labeled_fraction=0.25", "baseline"] == "demucs seed=43 labeled_fraction=0.25"
+    assert pairs.loc["demucs rho=0.25 seed=44", "baseline"] == "demucs seed=44"
+    assert pairs.loc["demucs excerpt=10 rho=0.25 labeled_fraction=0.25", "baseline"] == "demucs labeled_fraction=0.25"
+    assert pairs.loc["demucs rho=0.25 labeled_fraction=0.5", "baseline"] == "demucs labeled_fraction=0.5"
+    assert R.main_excerpt(extended) == 3.0 and R.main_excerpt(extended[:1]) is None
+    # one experiment per budget for the classifier and the length grid: the main excerpt length, the lowest seed
+    assert [p["experiment"] for p in R.budgets(extended)] == [
+        "demucs rho=0.25 labeled_fraction=0.25", "demucs rho=0.25 labeled_fraction=0.5", "demucs rho=0.25"]
 
 
 def test_gain_table_and_tracks_improved(quick):
@@ -47,22 +61,71 @@ def test_gain_table_and_tracks_improved(quick):
     gains = R.gain_table(quick, scores)
     assert list(gains["experiment"].unique()) == ["demucs rho=0.25"]   # the 25 % remix run was not evaluated
     by = gains.set_index("target")
+    assert (by.loc["All", "seed"], by.loc["All", "excerpt"]) == (42, 3.0)
     assert by.loc["drums", "no_remix"] == 5.0 and by.loc["drums", "remix"] == 6.0 and by.loc["drums", "gain"] == 1.0
+    assert by.loc["drums", "paired_gain"] == 1.0 and by.loc["All", "paired_gain"] == pytest.approx(0.125)
     assert by.loc["bass", "gain"] == -1.0 and by.loc["vocals", "gain"] == 0.0
     assert by.loc["All", "gain"] == pytest.approx(0.125) and by.loc["All", "no_remix"] == pytest.approx(3.5)
     assert (by.loc["drums", "improved"], by.loc["bass", "improved"], by.loc["vocals", "improved"]) == (3, 0, 0)
     assert by.loc["All", "improved"] == 3 and by.loc["All", "tracks"] == 3
     assert by.loc["bass", "track_gain_min"] == by.loc["bass", "track_gain_max"] == -1.0
-    fig = R.gain_figure(gains)
-    assert len(fig.axes[0].lines) == 5 + 1 and fig.axes[0].get_xlabel().startswith("labeled budget")
-    assert R.gain_table(quick, scores_for({"demucs": base})).empty
+    summary = R.gain_summary(quick, scores)
+    assert summary["experiment"].unique().tolist() == ["demucs rho=0.25"] and (summary["seeds"] == 1).all()
+    assert summary.set_index("target").loc["All", "gain"] == pytest.approx(0.125)
+    assert summary["gain_se"].isna().all()
+    fig = R.gain_figure(summary)
+    assert fig.axes[0].get_xlabel().startswith("labeled budget") and len(fig.axes[0].containers) == 5
+    assert "one excerpt length in this profile (3 s)" in [x.get_text() for x in fig.axes[1].texts]
+    assert R.gain_table(quick, scores_for({"demucs": base})).empty and R.gain_summary(quick, scores_for({"demucs": base})).empty
+
+
+def extended_scores(gains: dict, base=None) -> pd.DataFrame:
+    """Scores of the extended remix grid: every baseline at ``base``; each remix run ``base`` + its gain (on every
+    track and stem) for the runs named in ``gains``."""
+    base = np.array([[4.0, 3.0, 2.0, 1.0], [6.0, 5.0, 4.0, 3.0], [5.0, 4.0, 3.0, 2.0]]) if base is None else base
+    pairs = R.remix_experiments(profile_experiments("extended"))
+    values = {b: base for b in pairs["baseline"]}
+    values.update({e: base + g for e, g in gains.items()})
+    return scores_for(values)
+
+
+def test_gain_summary_over_seeds_and_excerpt_lengths_with_its_standard_error():
+    extended = profile_experiments("extended")
+    scores = extended_scores({"demucs rho=0.25 labeled_fraction=0.25": 0.2, "demucs rho=0.25 seed=43 labeled_fraction=0.25": 0.4,
+                              "demucs rho=0.25 seed=44 labeled_fraction=0.25": 0.9, "demucs rho=0.25": -0.1,
+                              "demucs rho=0.25 seed=43": -0.4, "demucs excerpt=1 rho=0.25 labeled_fraction=0.25": 0.05,
+                              "demucs excerpt=10 rho=0.25 labeled_fraction=0.25": -0.3})
+    summary = R.gain_summary(extended, scores)
+    rows = summary[summary["target"] == "All"].set_index("experiment")
+    assert rows.index.tolist() == ["demucs excerpt=1 rho=0.25 labeled_fraction=0.25",
+                                   "demucs rho=0.25 labeled_fraction=0.25 (3 seeds)",
+                                   "demucs excerpt=10 rho=0.25 labeled_fraction=0.25", "demucs rho=0.25 (2 seeds)"]
+    three = rows.loc["demucs rho=0.25 labeled_fraction=0.25 (3 seeds)"]
+    assert three["gain"] == pytest.approx(0.5) and three["seeds"] == 3
+    assert three["gain_se"] == pytest.approx(np.std([0.2, 0.4, 0.9], ddof=1) / np.sqrt(3))
+    assert three["baseline"] == "demucs labeled_fraction=0.25 (3 seeds)" and three["tracks"] == 9
+    assert three["improved"] == 9 and three["no_remix"] == pytest.approx(3.5)
+    assert rows.loc["demucs rho=0.25 (2 seeds)", "gain"] == pytest.approx(-0.25)
+    assert np.isnan(rows.loc["demucs excerpt=1 rho=0.25 labeled_fraction=0.25", "gain_se"])
+    fig = R.gain_figure(summary)
+    assert fig.axes[1].get_xlabel() == "excerpt length L (s)" and "labeled budget 25 %" in fig.axes[1].get_title()
+    left_all = fig.axes[0].containers[-1]            # All against the budget: 25 % and 100 % (the 50 % pair: not scored)
+    assert list(left_all.lines[0].get_xdata()) == [25.0, 100.0]
+    text = R.outcome(summary, pd.DataFrame(), pd.DataFrame(), extended)
+    assert "paired gain All **+0.50 ± 0.21 dB** over 3 seeds" in text
+    assert "remixing helps here (beyond twice its standard error)" in text
+    assert "paired gain All **-0.25 ± 0.15 dB** over 2 seeds" in text and "hurts here" not in text
+    assert "does not help here beyond twice its standard error" in text
+    assert "- **Excerpt length** (labeled budget 25 %): paired gain All 1 s +0.05 dB (1 seed), 3 s +0.50 ± 0.21 dB " \
+           "(3 seeds), 10 s -0.30 dB (1 seed)." in text
+    assert text.startswith("**Remixing helped at some labeled budgets only.**")
 
 
 def test_outcome_says_no_gain_with_its_numbers_and_reasons(quick):
     base = np.full((4, 4), 3.0)
     worse = scores_for({"demucs": base, "demucs rho=0.25": base - 0.3, "demucs labeled_fraction=0.25": base - 1,
                         "demucs rho=0.25 labeled_fraction=0.25": base - 0.8})
-    gains = R.gain_table(quick, worse)
+    gains = R.gain_summary(quick, worse)
     classifier = pd.DataFrame([{"labeled_fraction": f, "source": s, "precision": 0.9, "recall": 0.4}
                                for f in (0.25, 1.0) for s in SOURCES])
     grid = pd.DataFrame([{"labeled_fraction": f, "length": 3.0, "source": s, "minutes": 2.5, "excerpts": 40,
@@ -70,10 +133,11 @@ def test_outcome_says_no_gain_with_its_numbers_and_reasons(quick):
     text = R.outcome(gains, classifier, grid, quick)
     assert text.startswith("**Remixing helped at some labeled budgets only.**")
     assert "All **-0.30 dB**" in text and "All **+0.20 dB**" in text        # 25 %: 2.2 vs 2.0 is a gain...
+    assert "spread between tracks." in text                                  # one seed: no word on seeds
     assert "better on 4 of 4 test tracks (per-track gains from +0.20 to +0.20 dB): remixing helps here" in text
     assert "does not help here" in text and "90 % / 40 %" in text
     assert "truly silent 80 %, mean leak -22 dB" in text and "rho = 0.25" in text
-    better = R.gain_table(quick, scores_for({"demucs": base, "demucs rho=0.25": base + 0.5,
+    better = R.gain_summary(quick, scores_for({"demucs": base, "demucs rho=0.25": base + 0.5,
                                              "demucs labeled_fraction=0.25": base,
                                              "demucs rho=0.25 labeled_fraction=0.25": base + 0.1}))
     assert R.outcome(better, classifier, grid, quick).startswith("**Remixing helped at every labeled budget.**")

@@ -199,3 +199,46 @@ def test_theme_is_applied_by_the_box_plot(monkeypatch):
     monkeypatch.setattr(figures, "theme", lambda: calls.append(True))
     sdr_boxplot(scores_frame(), systems=["demucs"], targets=("drums",))
     assert calls == [True]
+
+
+# ---- seeds and ablations
+
+def test_seed_learning_curves_one_panel_per_experiment_one_line_pair_per_seed():
+    from demucs_study.reporting.figures import seed_learning_curves
+
+    def doc(seed, shift):
+        return {"params": {"seed": seed}, "history": [{"epoch": e, "train": 1.0 / e + shift, "valid": 1.2 / e + shift}
+                                                      for e in (1, 2, 3)]}
+
+    histories = {"demucs": doc(42, 0), "demucs seed=43": doc(43, 0.1), "waveunet": doc(42, 0), "waveunet seed=43": doc(43, 0)}
+    fig = seed_learning_curves(histories, {"demucs (2 seeds)": ["demucs", "demucs seed=43"],
+                                           "waveunet (2 seeds)": ["waveunet", "waveunet seed=43", "waveunet seed=44"],
+                                           "nothing (2 seeds)": ["x", "y"]})
+    axes = [ax for ax in fig.axes if ax.axison]
+    assert [ax.get_title() for ax in axes] == ["demucs (2 seeds)", "waveunet (2 seeds)"]
+    assert len(axes[0].lines) == 4 and axes[0].get_legend().texts[2].get_text() == "seed 43 valid"
+    assert len(axes[1].lines) == 4                   # seed 44 has no run yet
+    empty = seed_learning_curves({}, {})
+    assert "no experiment with several seeds" in [t.get_text() for t in empty.axes[0].texts]
+
+
+def test_ablation_figure_ours_and_released_with_two_standard_error_bars():
+    from demucs_study.reporting.figures import ablation_figure
+
+    table = pd.DataFrame([
+        {"change": "ReLU instead of GLU", "experiment": "demucs glu=False (3 seeds)", "delta All": -0.2,
+         "delta All s.e.": 0.05, "s.e. from": "3 seeds", "published": "demucs-1911:glu=False",
+         "published delta All": -0.5, "published delta All s.e.": 0.12, "published s.e. from": "1 seed: ..."},
+        {"change": "depth=5", "experiment": "demucs depth=5", "delta All": 0.3, "delta All s.e.": 0.2,
+         "s.e. from": "1 seed: ...", "published": "missing", "published delta All": np.nan,
+         "published delta All s.e.": np.nan, "published s.e. from": np.nan}])
+    fig = ablation_figure(table)
+    ax = fig.axes[0]
+    assert len(ax.containers) == 3                   # ours twice, released once (missing for depth=5)
+    ours = ax.containers[0]
+    segment = ours.lines[2][0].get_segments()[0]    # the x error bar: delta ± 2 s.e.
+    assert segment[0][0] == pytest.approx(-0.3) and segment[1][0] == pytest.approx(-0.1)
+    assert [t.get_text() for t in ax.texts] == [" released: missing"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["ReLU instead of GLU\n(demucs glu=False (3 seeds))",
+                                                            "depth=5\n(demucs depth=5)"]
+    assert ablation_figure(table.iloc[:0]).axes[0].texts[0].get_text() == "no ablation scored"

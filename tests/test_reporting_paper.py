@@ -2,6 +2,7 @@
 profile's tables written as CSV, Markdown and LaTeX."""
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -198,3 +199,163 @@ def test_a_labeled_budget_is_said_in_the_training_data_column():
     assert dataset_description(params) == ("synthetic train (8 of 30 songs of 30 s)", False)
     params["train"]["labeled_fraction"] = 1.0
     assert dataset_description(params) == ("synthetic train (30 songs of 30 s)", False)
+
+
+# ---- seeds: one row per experiment, mean ± s.e. over seeds
+
+EXTENDED = ROOT / "params" / "extended"
+
+
+def ext(name="demucs.yaml", *overrides):
+    return load_params(EXTENDED / name, list(overrides))
+
+
+def per_track(values: dict) -> pd.DataFrame:
+    """``{system: [value of track 1, track 2, ...]}`` -> long SDR, the same value on every stem of a track."""
+    return pd.DataFrame([(s, f"t{i}", stem, "SDR", float(v)) for s, vs in values.items() for i, v in enumerate(vs)
+                         for stem in SOURCES], columns=COLUMNS)
+
+
+def test_seeds_of_one_experiment_are_one_row_with_mean_and_standard_error(tmp_path):
+    exps = [ext(), ext("demucs_seed-43.yaml"), ext("demucs_seed-44.yaml"), ext("demucs_glu-False.yaml"),
+            ext("waveunet.yaml"), ext("waveunet_seed-43.yaml")]
+    scores = per_track({"demucs": [1, 2, 3], "demucs seed=43": [2, 3, 4], "demucs seed=44": [5, 6, 7],
+                        "demucs glu=False": [0, 1, 2], "waveunet": [0, 0, 0], "MIX": [-5, -5, -5]})
+    rows = measured_rows(exps, scores)
+    assert [r.display for r in rows] == ["demucs (3 seeds)", "demucs glu=False", "waveunet", "Mixture as every estimate (MIX)"]
+    assert rows[0].system == ("demucs", "demucs seed=43", "demucs seed=44")
+    assert rows[0].source == "measured: results/extended/evals/{demucs, demucs seed=43, demucs seed=44}"
+    assert "mean ± s.e. over seeds 42, 43, 44" in rows[0].note
+    assert rows[2].system == "waveunet"          # its seed 43 was not scored: a single row of its own
+    table = build_tables({"profile": "extended", "dataset": SYNTH}, exps, scores, tmp_path)["synthetic"]
+    row = table.set_index("system").loc["demucs (3 seeds)"]
+    assert row["All"] == pytest.approx(11 / 3) and row["runs"] == 3    # medians 2, 3, 6
+    assert row["All s.e."] == pytest.approx(np.std([2, 3, 6], ddof=1) / np.sqrt(3))
+    assert "| demucs (3 seeds) [1] |" in (tmp_path / "synthetic.md").read_text()
+    assert "3.67 ± 1.20" in (tmp_path / "synthetic.md").read_text()
+
+
+def test_figures_get_one_run_or_the_pooled_seeds_of_each_experiment():
+    from demucs_study.reporting.paper import pooled_scores, representative_histories, representatives, seed_systems
+
+    exps = [ext(), ext("demucs_seed-43.yaml"), ext("demucs_glu-False.yaml")]
+    scores = per_track({"demucs": [1], "demucs seed=43": [2], "demucs glu=False": [0], "MIX": [-5]})
+    assert seed_systems(exps) == {"demucs (2 seeds)": ["demucs", "demucs seed=43"], "demucs glu=False": ["demucs glu=False"]}
+    assert seed_systems(exps, {"demucs", "demucs glu=False"}, several=True) == {}
+    assert sorted(pooled_scores(exps, scores)["system"].unique()) == ["MIX", "demucs (2 seeds)", "demucs glu=False"]
+    assert representatives(exps, ["MIX", "demucs", "demucs glu=False", "demucs seed=43"]) == ["MIX", "demucs",
+                                                                                              "demucs glu=False"]
+    histories = {"demucs seed=43": {}, "demucs": {}, "demucs glu=False": {}}
+    assert list(representative_histories(histories, exps)) == ["demucs", "demucs glu=False"]
+
+
+def test_claim_check_with_seeds_has_the_standard_error_of_the_difference():
+    from demucs_study.reporting.paper import claim_check
+
+    exps = [ext(), ext("demucs_seed-43.yaml"), ext("waveunet.yaml"), ext("waveunet_seed-43.yaml")]
+    scores = per_track({"demucs": [3, 4, 5], "demucs seed=43": [5, 6, 7], "waveunet": [1, 1, 1],
+                        "waveunet seed=43": [2, 2, 2]})
+    table, sentence = claim_check(scores, exps)
+    assert table.loc["All", "difference (ours)"] == pytest.approx(5.0 - 1.5)
+    se = np.hypot(np.std([4, 6], ddof=1) / np.sqrt(2), np.std([1, 2], ddof=1) / np.sqrt(2))
+    assert table.loc["All", "difference s.e."] == pytest.approx(se)
+    assert "demucs (2 seeds) (ours)" in table.columns and table.loc["drums", "tracks where Demucs is better"] == "3/3"
+    assert f"+3.50 dB SDR (All) ± {se:.2f} (standard error; 2 and 2 seeds: the difference is beyond" in sentence
+
+
+def test_training_budget_says_which_runs_were_reused():
+    from demucs_study.reporting.paper import training_budget
+
+    histories = {"demucs": {"params": {"model": "demucs"}, "history": [{"steps": 1, "seconds": 2.0}],
+                            "reused_from": {"profile": "quick", "experiment": "demucs"}},
+                 "demucs seed=43": {"params": {"model": "demucs"}, "history": [{"steps": 1, "seconds": 2.0}]}}
+    assert training_budget(histories)["reused from"].tolist() == ["quick", "-"]
+
+
+# ---- the ablation table
+
+def published_fake() -> pd.DataFrame:
+    """The released runs on 3 tracks: baseline seeds with All 6.0, 6.2, 5.8, 6.0, 6.0 (std sqrt(0.02)); glu=False
+    0.5 below its seed 42; channels=64 of seeds 42, 43, 44 at +0.1, -0.3, -0.2 of their seeds."""
+    base = {42: 6.0, 43: 6.2, 44: 5.8, 45: 6.0, 46: 6.0}
+    name = {42: "demucs-1911:default", **{s: f"demucs-1911:seed={s}" for s in range(43, 47)}}
+    values = {name[s]: [v - 1, v, v + 1] for s, v in base.items()}
+    values["demucs-1911:glu=False"] = [v - 0.5 for v in values[name[42]]]
+    for s, d in ((42, 0.1), (43, -0.3), (44, -0.2)):
+        values["demucs-1911:channels=64" if s == 42 else f"demucs-1911:seed={s} channels=64"] = \
+            [v + d for v in values[name[s]]]
+    return per_track(values)
+
+
+def ablation_case():
+    exps = [ext(), ext("demucs_seed-43.yaml"), ext("demucs_seed-44.yaml"), ext("demucs_glu-False.yaml"),
+            ext("demucs_glu-False.yaml", "seed=43"), ext("demucs_channels-10.yaml"),
+            ext("demucs.yaml", "models.demucs.depth=5"), ext("demucs_labeled_fraction-0.25.yaml"), ext("waveunet.yaml")]
+    base = {"demucs": [1.0, 2.0, 3.0], "demucs seed=43": [1.5, 2.5, 3.5], "demucs seed=44": [0.5, 1.5, 2.5]}
+    scores = per_track({**base, "demucs glu=False": [0.0, 1.0, 2.0], "demucs glu=False seed=43": [-0.5, 0.5, 1.5],
+                        "demucs channels=10": [1.2, 2.4, 3.9], "demucs depth=5": [4.0, 5.0, 6.0],
+                        "demucs labeled_fraction=0.25": [0.0, 0.0, 0.0], "waveunet": [0.0, 0.0, 0.0]})
+    return exps, scores
+
+
+def test_ablations_are_the_demucs_experiments_that_change_only_model_or_loss_parameters():
+    from demucs_study.reporting.paper import ablation_groups
+
+    exps, _ = ablation_case()
+    groups = {a["label"]: a for a in ablation_groups(exps)}
+    assert list(groups) == ["demucs glu=False", "demucs channels=10", "demucs depth=5"]   # not the labeled budget
+    assert groups["demucs glu=False"]["change"] == {"models.demucs.glu": False}
+    assert groups["demucs glu=False"]["pairs"] == {42: ("demucs", "demucs glu=False"),
+                                                  43: ("demucs seed=43", "demucs glu=False seed=43")}
+    assert [a["change"] for a in ablation_groups([ext(), ext("demucs_loss-mse.yaml")])] == [{"train.loss": "mse"}]
+
+
+def test_published_change_maps_ours_to_the_released_run_or_says_it_is_missing():
+    from demucs_study.reporting.paper import published_change
+
+    assert published_change({"models.demucs.rescale": 0.0}) == ("no initial weight rescaling", "rescale=0.0")
+    assert published_change({"models.demucs.context": 1}) == ("decoder context 1 instead of 3", "context=1")
+    assert published_change({"train.loss": "mse"}) == ("MSE instead of L1", "mse=True")
+    what, flag = published_change({"models.demucs.channels": 10}, 16)
+    assert flag == "channels=64" and what == "fewer channels: 16 -> 10 (x0.62; released: 100 -> 64, x0.64)"
+    assert published_change({"models.demucs.channels": 32}, 16) == ("channels=32", None)   # more: no released run
+    assert published_change({"models.demucs.rescale": 0.05}) == ("rescale=0.05", None)
+    assert published_change({"models.demucs.depth": 5}) == ("depth=5", None)
+
+
+def test_ablation_table_pairs_per_seed_and_compares_with_the_release(tmp_path):
+    from demucs_study.reporting.paper import build_ablation_table
+
+    exps, scores = ablation_case()
+    table = build_ablation_table(exps, scores, tmp_path, published=published_fake()).set_index("experiment")
+    glu = table.loc["demucs glu=False (2 seeds)"]
+    assert glu["change"] == "ReLU instead of GLU" and glu["seeds"] == 2 and glu["s.e. from"] == "2 seeds"
+    assert glu["delta All"] == pytest.approx(-1.5) and glu["delta All s.e."] == pytest.approx(0.5)
+    assert glu["published"] == "demucs-1911:glu=False" and glu["published seeds"] == 1
+    assert glu["published delta All"] == pytest.approx(-0.5)
+    assert glu["published delta All s.e."] == pytest.approx(np.sqrt(2) * np.sqrt(0.02))     # 0.2: 5 released seeds
+    assert glu["published s.e. from"].startswith("1 seed: sqrt(2) x the baseline's seed spread (5 seeds)")
+    assert (glu["sign agrees"], glu["beyond 2 s.e."], glu["published beyond 2 s.e."]) == ("yes", "yes", "yes")
+    fewer = table.loc["demucs channels=10"]
+    assert fewer["delta All"] == pytest.approx(0.4) and fewer["seeds"] == 1
+    assert fewer["delta All s.e."] == pytest.approx(np.sqrt(2) * 0.5)       # baseline All 2, 2.5, 1.5: std 0.5
+    assert fewer["s.e. from"] == "1 seed: sqrt(2) x the baseline's seed spread (3 seeds)"
+    assert fewer["published seeds"] == 3 and fewer["published delta All"] == pytest.approx(-0.4 / 3)
+    assert fewer["published delta All s.e."] == pytest.approx(np.std([0.1, -0.3, -0.2], ddof=1) / np.sqrt(3))
+    assert (fewer["sign agrees"], fewer["beyond 2 s.e."], fewer["published beyond 2 s.e."]) == ("no", "no", "no")
+    depth = table.loc["demucs depth=5"]
+    assert depth["published"] == "missing" and depth["sign agrees"] == "-" and "no run with this change" in depth["note"]
+    assert depth["delta All"] == pytest.approx(3.0) and depth["beyond 2 s.e."] == "yes"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ablations.csv", "ablations.md", "ablations.tex"]
+    md = (tmp_path / "ablations.md").read_text()
+    assert "| ReLU instead of GLU | demucs glu=False (2 seeds) | 2 | -1.50 ± 0.50 |" in md
+    assert "| glu=False | 1 | -0.50 ± 0.20 † | yes | yes | yes |" in md
+    assert "| missing | - | - | - | yes | - |" in md
+
+
+def test_no_ablation_no_table(tmp_path):
+    from demucs_study.reporting.paper import build_ablation_table
+
+    exps, scores = ablation_case()
+    table = build_ablation_table(exps[:3], scores, tmp_path, published=published_fake())
+    assert table.empty and list(tmp_path.iterdir()) == []

@@ -75,3 +75,41 @@ def test_measured_rows_and_seed_groups():
         comparison_table(measured, None, [RowSpec(("ours s1", "nope"), "Y", "-", "-", "measured: r")])
     with pytest.raises(DatasetError, match=r"row 'Z': source must start with 'published:' or 'measured:'"):
         comparison_table(measured, None, [RowSpec("ours s1", "Z", "-", "-", "results/x")])
+
+
+# ---- the ablation table's writers (its numbers: tests/test_reporting_paper.py)
+
+def ablation_rows() -> pd.DataFrame:
+    from demucs_study.reporting.paper import ABLATION_COLUMNS
+
+    row = {c: math.nan for c in ABLATION_COLUMNS}
+    one = {**row, "change": "ReLU instead of GLU", "experiment": "demucs glu=False (3 seeds)", "seeds": 3,
+           "delta drums": -0.4, "delta bass": 0.1, "delta other": -0.2, "delta vocals": -0.3, "delta All": -0.2,
+           "delta All s.e.": 0.05, "s.e. from": "3 seeds", "published": "demucs-1911:glu=False", "published seeds": 1,
+           "published delta All": -0.5, "published delta All s.e.": 0.12, "published s.e. from": "1 seed: sqrt(2) x",
+           "sign agrees": "yes", "beyond 2 s.e.": "yes", "published beyond 2 s.e.": "yes", "note": ""}
+    two = {**row, "change": "depth=5 & more", "experiment": "demucs depth=5", "seeds": 1, "delta All": 0.3,
+           **{f"delta {s}": 0.3 for s in ("drums", "bass", "other", "vocals")}, "delta All s.e.": 0.2,
+           "s.e. from": "1 seed: sqrt(2) x the baseline's", "published": "missing", "published seeds": 0,
+           "sign agrees": "-", "beyond 2 s.e.": "no", "published beyond 2 s.e.": "-", "note": "no run"}
+    table = pd.DataFrame([one, two], columns=ABLATION_COLUMNS)
+    table.attrs["caption"] = "Ablations: a caption"
+    return table
+
+
+def test_ablation_markdown_and_latex(tmp_path):
+    from demucs_study.reporting.tables import ablation_latex, ablation_markdown, write_ablation_tables
+
+    md = ablation_markdown(ablation_rows())
+    assert md.startswith("**Ablations: a caption**")
+    assert ("| ReLU instead of GLU | demucs glu=False (3 seeds) | 3 | -0.20 ± 0.05 | -0.40 / +0.10 / -0.20 / -0.30 "
+            "| glu=False | 1 | -0.50 ± 0.12 † | yes | yes | yes |") in md
+    assert "| depth=5 & more | demucs depth=5 | 1 | +0.30 ± 0.20 † | +0.30 / +0.30 / +0.30 / +0.30 | missing | - | - | - " \
+           "| no | - |" in md
+    assert "† one seed" in md
+    tex = ablation_latex(ablation_rows())
+    assert r"depth=5 \& more" in tex and r"$^\dagger$" in tex and r"$\Delta$ All (dB)" in tex
+    written = write_ablation_tables(ablation_rows(), tmp_path)
+    assert sorted(p.name for p in written.values()) == ["ablations.csv", "ablations.md", "ablations.tex"]
+    assert pd.read_csv(written["csv"])["delta All"].tolist() == [-0.2, 0.3]
+    assert "(no ablation scored)" in ablation_markdown(ablation_rows().iloc[:0])
