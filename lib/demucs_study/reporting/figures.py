@@ -250,6 +250,7 @@ def seed_learning_curves(histories: dict[str, dict], groups: dict[str, list[str]
             ax.plot(epochs, [e["train"] for e in hist], color=f"C{i}", ls="--", alpha=0.6, lw=1,
                     label=f"seed {seed} train")
         ax.set_title(label, fontsize=9)
+        ax.xaxis.get_major_locator().set_params(integer=True)
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss")
         ax.legend(fontsize=6)
@@ -292,9 +293,9 @@ def ablation_figure(table, target: str = "All"):
     ax.axvline(0.0, color="0.4", lw=1, ls=":")
     ax.set_yticks(y)
     ax.set_yticklabels([f"{r['change']}\n({r['experiment']})" for _, r in table.iterrows()], fontsize=7)
-    ax.invert_yaxis()
+    ax.set_ylim(n - 0.5, -0.5)          # the first change on top
     ax.set_xlabel(f"SDR delta to the baseline, {target} (dB); bars ±2 s.e.; hollow: one seed")
     ax.set_title("ablations: ours (synthetic test set) and the released Demucs (MUSDB18)")
-    ax.legend(fontsize=7, loc="best")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return fig
