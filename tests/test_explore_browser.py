@@ -2,8 +2,11 @@
 Chromium (Debian's, driven by Playwright from PyPI: no browser download), run through the UI; then a slider is
 moved and another stem picked, and the page must show the updated plot and players.
 
-The screenshot goes to ``results/smoke/figures/explore_browser.png`` (also when the test fails, for debugging).
-``make test`` installs chromium first (``scripts/ensure-chromium.sh``).
+The screenshot goes to ``results/<profile>/figures/explore_browser.png`` (also when the test fails, for debugging).
+``make test`` installs chromium first (``scripts/ensure-chromium.sh``). The profile is the small explorable smoke
+profile of ``tests/explore_fixture.py``; ``DEMUCS_STUDY_EXPLORE_PROFILE=quick`` runs the same test on the quick
+profile's own results (after ``make paper-results``), which is how ``results/quick/figures/explore_browser.png``
+is made.
 """
 import os
 import re
@@ -22,7 +25,8 @@ CHROMIUM = Path(os.environ.get("DEMUCS_STUDY_CHROMIUM", "/usr/bin/chromium"))
 #: Without the background-networking flags Chromium's own connections are refused by a closed network.
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-PROFILE = "smoke"
+#: smoke: the explore fixture (built by the test); another profile: its own data, runs and results, as made by its DAG.
+PROFILE = os.environ.get("DEMUCS_STUDY_EXPLORE_PROFILE", "smoke")
 RESULTS = Path(os.environ.get("DEMUCS_STUDY_RESULTS") or ROOT / "results")
 SCREENSHOT = RESULTS / PROFILE / "figures" / "explore_browser.png"
 TOKEN = "explore-browser-test"
@@ -53,7 +57,21 @@ def wait_for_server(url: str, proc: subprocess.Popen, log: Path, seconds: float 
 
 
 @pytest.fixture
-def lab(explore_root, tmp_path):
+def profile_env(request) -> tuple[dict, str]:
+    """The environment that points the library at the explored profile, and the first test track's name (the one
+    the explorer opens)."""
+    if PROFILE == "smoke":
+        from explore_fixture import TEST_TRACKS
+
+        return request.getfixturevalue("explore_root"), TEST_TRACKS[0]
+    from demucs_study.explore.data import ProfileData
+
+    data = ProfileData(PROFILE)
+    return {}, data.tracks[0]
+
+
+@pytest.fixture
+def lab(profile_env, tmp_path):
     """JupyterLab serving a copy of the explorer notebook (the repository's stays untouched by autosave), with the
     small smoke profile of ``explore_root`` and this checkout's library; yields its base URL."""
     if not CHROMIUM.is_file():
@@ -64,7 +82,7 @@ def lab(explore_root, tmp_path):
     shutil.copy(ROOT / "notebooks" / "06_explore.ipynb", root / "notebooks")
     (root / "params").symlink_to(ROOT / "params")
     port = free_port()
-    env = {**os.environ, **explore_root, "DEMUCS_STUDY_PROFILE": PROFILE, "MPLBACKEND": "Agg",
+    env = {**os.environ, **profile_env[0], "DEMUCS_STUDY_PROFILE": PROFILE, "MPLBACKEND": "Agg",
            "PYTHONPATH": os.pathsep.join([str(ROOT / "lib"), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
            "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter-config"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
@@ -93,7 +111,7 @@ def lab(explore_root, tmp_path):
             proc.wait()
 
 
-def test_explorer_in_chromium(lab, tmp_path):
+def test_explorer_in_chromium(lab, profile_env, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
@@ -117,7 +135,7 @@ def test_explorer_in_chromium(lab, tmp_path):
             page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
 
             status = page.locator(".explore-status")
-            expect(status).to_contain_text("Delta - Fourth", timeout=90_000)
+            expect(status).to_contain_text(profile_env[1], timeout=90_000)
             expect(status).to_contain_text("vocals")
             image = page.locator("img.explore-signals")
             expect(image).to_have_attribute("src", re.compile(r"^blob:"), timeout=30_000)
