@@ -1,13 +1,12 @@
 """`make paper-results PROFILE=smoke`: the whole DAG (data, training, evaluation, tables, figures) in a
 few minutes, into temporary folders; a second run recomputes nothing."""
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from dag_env import dag_env
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -15,9 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
     base = tmp_path_factory.mktemp("paper")
-    env = {**os.environ, "DEMUCS_STUDY_DATA": str(base / "data"), "DEMUCS_STUDY_RUNS": str(base / "runs"),
-           "DEMUCS_STUDY_RESULTS": str(base / "results"), "PYTHON": sys.executable}
-    env.pop("MUSDB_ROOT", None)
+    env = dag_env(base)
     first = subprocess.run(["make", "-C", str(ROOT), "paper-results", "PROFILE=smoke"], env=env,
                            capture_output=True, text=True, timeout=1500)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]

@@ -4,13 +4,13 @@ profile's size, into temporary folders: the seed-42 Demucs is the smoke profile'
 the tables have one row per experiment with mean ± s.e. over its seeds; the ablation table pairs the seeds and
 sets the released Demucs' delta beside ours; the figures of seeds and ablations are shown in notebook 05."""
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from dag_env import dag_env
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILE = "extended-smoke"
@@ -26,9 +26,7 @@ def run(cmd, env, timeout=1500):
 @pytest.fixture(scope="module")
 def extended_run(tmp_path_factory):
     base = tmp_path_factory.mktemp("extended")
-    env = {**os.environ, "DEMUCS_STUDY_DATA": str(base / "data"), "DEMUCS_STUDY_RUNS": str(base / "runs"),
-           "DEMUCS_STUDY_RESULTS": str(base / "results"), "PYTHON": sys.executable}
-    env.pop("MUSDB_ROOT", None)
+    env = dag_env(base)
     stamp = base / "env-installed"     # the environment is this interpreter's: no venv step
     stamp.touch()
     py = sys.executable

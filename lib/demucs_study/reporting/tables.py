@@ -218,14 +218,20 @@ def to_latex(table, label: str = "tab:comparison") -> str:
 def write_tables(table, out_dir: str | os.PathLike, stem: str) -> dict[str, Path]:
     """Write ``out_dir/<stem>.csv`` (every column, full precision), ``.md`` and ``.tex``
     atomically. Returns ``{"csv": path, "md": path, "tex": path}``."""
+    return _write_formats(table, out_dir, stem, to_markdown, to_latex)
+
+
+def _write_formats(table, out_dir, stem: str, markdown, latex) -> dict[str, Path]:
+    """``<stem>.csv`` (``table.to_csv``), ``.md`` (``markdown(table)``) and ``.tex`` (``latex(table, label)``),
+    each written to a temporary file and renamed."""
     out = Path(out_dir)
     paths = {ext: out / f"{stem}.{ext}" for ext in ("csv", "md", "tex")}
     with atomic_path(paths["csv"]) as tmp:
         table.to_csv(tmp, index=False)
     with atomic_path(paths["md"]) as tmp:
-        tmp.write_text(to_markdown(table))
+        tmp.write_text(markdown(table))
     with atomic_path(paths["tex"]) as tmp:
-        tmp.write_text(to_latex(table, label=f"tab:{stem}"))
+        tmp.write_text(latex(table, label=f"tab:{stem}"))
     return paths
 
 
@@ -291,12 +297,4 @@ def ablation_latex(table, label: str = "tab:ablations") -> str:
 
 def write_ablation_tables(table, out_dir: str | os.PathLike, stem: str = "ablations") -> dict[str, Path]:
     """Write ``out_dir/<stem>.csv`` (every column, full precision), ``.md`` and ``.tex`` atomically."""
-    out = Path(out_dir)
-    paths = {ext: out / f"{stem}.{ext}" for ext in ("csv", "md", "tex")}
-    with atomic_path(paths["csv"]) as tmp:
-        table.to_csv(tmp, index=False)
-    with atomic_path(paths["md"]) as tmp:
-        tmp.write_text(ablation_markdown(table))
-    with atomic_path(paths["tex"]) as tmp:
-        tmp.write_text(ablation_latex(table, label=f"tab:{stem}"))
-    return paths
+    return _write_formats(table, out_dir, stem, ablation_markdown, ablation_latex)
