@@ -72,6 +72,13 @@ def test_other_models_get_no_demucs_paper_note():
     assert experiment_row(experiment("waveunet", model="waveunet")).note == "this study; trained here"
 
 
+@pytest.mark.parametrize("name, noted", [("demucs", True), ("demucs seed=43", True), ("demucs glu=False", False),
+                                         ("demucs rho=0.25 labeled_fraction=0.25", False)])
+def test_only_the_papers_configuration_carries_the_1909_note(name, noted):
+    """Variants (ablations, budgets, remix) are not the configuration the abstract's number is about."""
+    assert (PAPER_1909_NOTE in experiment_row(experiment(name)).note) is noted
+
+
 def test_reference_rows():
     mix = reference_row("smoke", "MIX")
     assert mix.display == "Mixture as every estimate (MIX)" and mix.source == "measured: results/smoke/evals/MIX"

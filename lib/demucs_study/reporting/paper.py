@@ -17,7 +17,7 @@ import math
 from pathlib import Path
 
 from .. import paths
-from ..config import seeds_label
+from ..config import seeds_label, without_seed
 from .tables import PAPER_1909_NOTE, PUBLISHED_MUSDB_ROWS, RowSpec, comparison_table, write_tables
 
 #: How the reference systems computed here are shown.
@@ -52,7 +52,7 @@ def experiment_row(params: dict) -> RowSpec:
     training_data, _ = dataset_description(params)
     extra = str(params.get("report", {}).get("extra_data", "no"))
     note = "this study; trained here"
-    if str(params.get("model")) == "demucs":
+    if str(params.get("model")) == "demucs" and without_seed(system) == "demucs":   # the paper's configuration only
         note += "; for comparison, " + PAPER_1909_NOTE
     return RowSpec(system, system, training_data, extra, f"measured: results/{params['profile']}/evals/{system}", note)
 
