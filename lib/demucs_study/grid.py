@@ -17,7 +17,6 @@ profile is built on a *base* profile:
 """
 from __future__ import annotations
 
-import math
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -69,6 +68,12 @@ def _remix(fraction: float, excerpt: float | None = None, rho: float = 0.25) -> 
     return changes
 
 
+#: Excerpt lengths trained besides the default 3 s. 10 s is measured (notebook 04's length grid: calibration, yield,
+#: truth) but not trained: on the quick data no validation excerpt of 10 s has a silent source, so no threshold
+#: can be chosen and the extraction finds nothing (remix.prepare raises RemixError), which is itself the finding.
+TRAINED_LENGTHS = (1.0,)
+
+
 def extended_entries(seeds: Sequence[int] = SEEDS, middle_seeds: Sequence[int] = (42,),
                      excerpt_seeds: Sequence[int] = (42,), ablation_seeds: Sequence[int] = (42,)) -> tuple[Entry, ...]:
     """The extended grid (issue 13) with the seeds of each part (see :data:`EXTENDED_PLAN` for why)."""
@@ -80,7 +85,7 @@ def extended_entries(seeds: Sequence[int] = SEEDS, middle_seeds: Sequence[int] =
             out.append(Entry("remix", "demucs", _remix(fraction, rho=0.0), cell_seeds, f"Demucs on {share}, no remix"))
         out.append(Entry("remix", "demucs", _remix(fraction), cell_seeds,
                          f"Demucs on {share}, a quarter of every batch remixed (excerpts of 3 s)"))
-    for length in (1.0, 10.0):
+    for length in TRAINED_LENGTHS:
         out.append(Entry("excerpt", "demucs", _remix(0.25, excerpt=length), excerpt,
                          f"Demucs on 25% of the labeled songs, remixed excerpts of {length:g} s"))
     ablations = [({"models": {"demucs": {"glu": False}}}, "ReLU instead of GLU"),
@@ -96,17 +101,19 @@ def extended_entries(seeds: Sequence[int] = SEEDS, middle_seeds: Sequence[int] =
 
 
 EXTENDED_PLAN = """\
-The issue's whole grid (3 seeds everywhere) is about 5.3 hours of work here; the profile must finish within 3
+The issue's whole grid (3 seeds everywhere) is about 4.9 hours of work here; the profile must finish within 3
 hours, so the grid keeps the issue's priorities: **3 seeds (42, 43, 44) for the three main systems and for the
 remix grid's two ends** (labeled budget 25 % and 100 %, with and without remix, excerpts of 3 s), **one seed (42)
-for the rest**: the 50 % budget (with and without remix), the excerpt lengths 1 s and 10 s (at the 25 % budget),
-and each of the seven ablations. A single-seed delta has no spread of its own: the tables give it the seed spread
+for the rest**: the 50 % budget (with and without remix), excerpts of 1 s (at the 25 % budget), and each of the
+seven ablations. Excerpts of 10 s are not trained: on this data no validation excerpt of 10 s has a silent
+source, so no threshold can be calibrated and the extraction finds nothing (notebook 04's length grid measures
+calibration, yield and truth at 1, 3 and 10 s, and says so). A single-seed delta has no spread of its own: the tables give it the seed spread
 of a difference between two runs, estimated from the baseline's three seeds (sqrt(2) x their standard
 deviation), and say so. Seed 42 of Demucs, Wave-U-Net, MMDenseLSTM and of the quick profile's three remix runs
 is the quick profile's run, reused (`runs_from: quick`): only its evaluation runs here.
 
-Cut, in this order, to fit: seeds 43 and 44 of the ablations (7 x 2 runs, 86 min), of the excerpt lengths (4 runs,
-29 min) and of the 50 % budget (4 runs, 29 min). More seeds for a part: raise its seeds in
+Cut, in this order, to fit: seeds 43 and 44 of the ablations (7 x 2 runs, 86 min), of the 1 s excerpts (2 runs,
+15 min) and of the 50 % budget (4 runs, 29 min). More seeds for a part: raise its seeds in
 `lib/demucs_study/grid.py` (`extended_entries`), run `python -m demucs_study grid extended`, then
 `make paper-results PROFILE=extended` again: finished runs are kept, only the new ones train.
 """
@@ -409,4 +416,4 @@ def expected_seconds_note(rows: Sequence[dict]) -> str:
     """One line: how many experiments train and the expected hours (for the command's output)."""
     total = total_minutes(rows)
     return (f"{len(rows)} experiments ({sum(not r['reused'] for r in rows)} trained here): about "
-            f"{math.ceil(total)} minutes")
+            f"{total:.0f} minutes")
