@@ -109,3 +109,16 @@ def test_seed_groups_refuse_two_experiments_that_the_names_cannot_tell_apart():
     b = {**a, "train": {**a["train"], "workers": 3}, "seed": 43, "experiment": "demucs seed=43"}  # workers: not in names
     with pytest.raises(ParamsError, match="'demucs' and 'demucs seed=43' differ in more than their seed"):
         seed_groups([a, b])
+
+
+def test_the_full_profile_trains_the_three_systems_at_the_papers_size():
+    """params/full: the paper-size Demucs, Wave-U-Net (STL2) and MMDenseLSTM (TAK1) with their own recipes."""
+    by = {p["experiment"]: p for p in (load_params(f) for f in sorted((ROOT / "params/full").glob("*.yaml"))
+                                        if f.stem not in ("defaults", "data"))}
+    assert sorted(by) == ["demucs", "mmdenselstm", "waveunet"]
+    assert by["waveunet"]["models"]["waveunet"]["levels"] == 12 and by["waveunet"]["models"]["waveunet"]["filters"] == 24
+    assert by["waveunet"]["train"]["loss"] == "mse" and by["waveunet"]["train"]["lr"] == pytest.approx(1e-4)
+    assert by["waveunet"]["train"]["batch_size"] == 16
+    assert by["mmdenselstm"]["model"] == "mmdense" and by["mmdenselstm"]["models"]["mmdense"]["per_source"] is True
+    assert by["mmdenselstm"]["models"]["mmdense"]["n_fft"] == 4096 and by["mmdenselstm"]["train"]["loss"] == "mse"
+    assert by["demucs"]["models"]["demucs"]["channels"] == 100
