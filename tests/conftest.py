@@ -1,4 +1,7 @@
 """Fixtures shared by several test modules."""
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -37,3 +40,18 @@ def explore_env(explore_root, monkeypatch) -> dict:
     for key, value in explore_root.items():
         monkeypatch.setenv(key, value)
     return explore_root
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory):
+    """``make paper-results PROFILE=smoke`` once per session into temporary folders (this interpreter, no MUSDB18): the
+    smoke DAG test checks it, and the extended-smoke DAG reuses its finished Demucs run (``runs_from: smoke``).
+    Returns ``(base folder, environment, the completed process)``."""
+    base = tmp_path_factory.mktemp("paper")
+    env = {**os.environ, "DEMUCS_STUDY_DATA": str(base / "data"), "DEMUCS_STUDY_RUNS": str(base / "runs"),
+           "DEMUCS_STUDY_RESULTS": str(base / "results"), "PYTHON": sys.executable}
+    env.pop("MUSDB_ROOT", None)
+    first = subprocess.run(["make", "-C", str(ROOT), "paper-results", "PROFILE=smoke"], env=env,
+                           capture_output=True, text=True, timeout=1500)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    return base, env, first

@@ -6,19 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from dag_env import dag_env
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory):
-    base = tmp_path_factory.mktemp("paper")
-    env = dag_env(base)
-    first = subprocess.run(["make", "-C", str(ROOT), "paper-results", "PROFILE=smoke"], env=env,
-                           capture_output=True, text=True, timeout=1500)
-    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    return base, env, first
 
 
 @pytest.mark.slow

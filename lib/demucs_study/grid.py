@@ -136,10 +136,11 @@ GRIDS: dict[str, Grid] = {
         title="The smoke-size twin of a subset of the extended profile (the test suite)",
         extra_defaults=MUSEVAL_OFF,
         entries=(Entry("main", "demucs", {}, (42, 43), "Demucs"),
-                 Entry("ablation", "demucs", {"models": {"demucs": {"glu": False}}}, (42, 43),
+                 Entry("ablation", "demucs", {"models": {"demucs": {"glu": False}}}, (42,),
                        "ablation: ReLU instead of GLU")),
-        plan="Two experiments of the extended grid (Demucs and its `glu=False` ablation), two seeds each, at the smoke "
-             "profile's size: the test of the extended DAG (seed groups, paired deltas, run reuse from `smoke`).\n",
+        plan="Two experiments of the extended grid at the smoke profile's size, seeded as in `extended`: Demucs with two "
+             "seeds, its `glu=False` ablation with one (its ± from the baseline's seed spread): the test of the extended "
+             "DAG (seed groups, paired deltas, run reuse from `smoke`).\n",
         timed=False,
         parts={"main": "the main systems", "ablation": "the ablation grid"}),
 }
