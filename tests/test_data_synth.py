@@ -50,6 +50,7 @@ def _labelled(manifest):
     return [t for t in manifest["tracks"] if t["split"] != "unlabeled"]
 
 
+@pytest.mark.slow
 def test_same_seed_gives_byte_identical_files_for_any_jobs(dataset, dataset_jobs2):
     a, b = _files(dataset[0]), _files(dataset_jobs2)
     assert sorted(a) == sorted(b)

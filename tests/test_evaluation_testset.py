@@ -19,6 +19,7 @@ def params(tmp_path, monkeypatch):
     return {"profile": "unit", "experiment": "x", "dataset": {"root": str(root)}, "eval": {"jobs": 1}}
 
 
+@pytest.mark.slow
 def test_references_are_scored_once_and_rescored_when_estimates_change(params):
     study.reference_estimates(params, "IRM2")
     out = study.score_system(params, "IRM2")
@@ -48,6 +49,7 @@ def test_unknown_reference_is_refused(params):
         study.reference_estimates(params, "IRM9")
 
 
+@pytest.mark.slow
 def test_conditioning_table_flags_ill_conditioned_references(params):
     """One row per test track, a condition number above 1 and a flag consistent with the threshold; a
     dual-mono copy of the references (L == R: G exactly singular) is flagged."""

@@ -89,6 +89,7 @@ def test_the_expected_time_fits_in_three_hours_and_the_readme_says_it(extended):
     assert f"**{total:.0f} minutes**" in readme and "22 trained here and 6 reused" in readme
 
 
+@pytest.mark.slow
 def test_the_plans_numbers_are_the_estimates(tmp_path):
     """EXTENDED_PLAN quotes the whole grid (about 5.3 hours) and the cost of each cut: computed here."""
     quick = profile_experiments("quick")
@@ -115,6 +116,7 @@ def copy_params(tmp_path) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_a_hand_edit_is_found_and_writing_the_grid_restores_the_folder(tmp_path):
     root = copy_params(tmp_path)
     (root / "extended" / "demucs_glu-False.yaml").write_text("name: demucs\n")

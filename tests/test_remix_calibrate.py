@@ -15,6 +15,7 @@ def setup(tmp_path_factory):
     return extraction_setup(tmp_path_factory)
 
 
+@pytest.mark.slow
 def test_longer_excerpts_find_less_and_calibration_is_per_length(setup):
     model, _ = load_classifier(setup["classifier"])
     short = calibrate(model, setup["valid"], length=0.5, hop=0.25)
