@@ -33,7 +33,7 @@ def tone(seconds, sr, channels, amp=0.3):
 
 
 def test_song_name_and_upload_file_names(tmp_path):
-    assert song_name("/home/x/My Song.mp3") == "your song: My Song.mp3"
+    assert song_name("songs/x/My Song.mp3") == "your song: My Song.mp3"
     path = save_upload(b"RIFF....", "../../etc/My Song (live).WAV", tmp_path)
     assert path.parent == tmp_path and path.name == "My_Song_live_.WAV" and path.read_bytes() == b"RIFF...."
     assert save_upload(b"x", ".hidden.flac", tmp_path).name == "hidden.flac"
