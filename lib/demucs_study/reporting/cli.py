@@ -6,22 +6,26 @@ import argparse
 
 
 def table(argv: list[str] | None = None) -> int:
-    """``python -m demucs_study table --profile P``: rebuild the profile's comparison tables from the
-    per-track results in ``results/<P>/evals`` and ``results/published`` into ``results/<P>/tables``."""
+    """``python -m demucs_study table --profile P``: rebuild the profile's comparison tables (and its ablation
+    table, when it has ablations) from the per-track results in ``results/<P>/evals`` and ``results/published``
+    into ``results/<P>/tables``."""
     from ..config import load_params, profile_experiments
     from ..evaluation.testset import measured_scores
     from ..paths import params_dir
-    from .paper import build_tables
-    from .tables import to_markdown
+    from .paper import build_ablation_table, build_tables
+    from .tables import ablation_markdown, to_markdown
 
     p = argparse.ArgumentParser(prog="python -m demucs_study table", description=table.__doc__.split("\n")[0])
     p.add_argument("--profile", default="quick", help="the profile whose results are tabulated")
     p.add_argument("--out", default=None, help="output folder (default results/<profile>/tables)")
     args = p.parse_args(argv)
     params = load_params(params_dir() / args.profile / "defaults.yaml")
-    tables = build_tables(params, profile_experiments(args.profile), measured_scores(args.profile), args.out)
-    for name, t in tables.items():
+    experiments, scores = profile_experiments(args.profile), measured_scores(args.profile)
+    for name, t in build_tables(params, experiments, scores, args.out).items():
         print(f"## {name}\n\n{to_markdown(t)}\n")
+    ablations = build_ablation_table(experiments, scores, args.out)
+    if len(ablations):
+        print(f"## ablations\n\n{ablation_markdown(ablations)}\n")
     return 0
 
 
