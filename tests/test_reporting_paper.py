@@ -268,6 +268,20 @@ def test_claim_check_with_seeds_has_the_standard_error_of_the_difference():
     assert table.loc["All", "difference s.e."] == pytest.approx(se)
     assert "demucs (2 seeds) (ours)" in table.columns and table.loc["drums", "tracks where Demucs is better"] == "3/3"
     assert f"+3.50 dB SDR (All) ± {se:.2f} (standard error; 2 and 2 seeds: the difference is beyond" in sentence
+    # paired seed by seed, track by track: seed 42 differences 2, 3, 4 (median 3), seed 43 3, 4, 5 (median 4)
+    assert table.loc["All", "paired difference"] == pytest.approx(3.5)
+    assert table.loc["All", "paired difference s.e."] == pytest.approx(np.std([3, 4], ddof=1) / np.sqrt(2))
+    assert "it is +3.50 ± 0.50 over 2 seed pairs (beyond twice its standard error)" in sentence
+
+
+def test_claim_check_pairs_the_seeds_the_two_models_share():
+    from demucs_study.reporting.paper import claim_check
+
+    exps = [ext(), ext("demucs_seed-43.yaml"), ext("waveunet.yaml")]
+    scores = per_track({"demucs": [3, 4, 5], "demucs seed=43": [5, 6, 7], "waveunet": [1, 1, 1]})
+    table, sentence = claim_check(scores, exps)
+    assert table.loc["All", "paired difference"] == pytest.approx(3.0)   # seed 42 only: no paired spread
+    assert "paired difference s.e." not in table.columns and "seed pairs" not in sentence
 
 
 def test_training_budget_says_which_runs_were_reused():

@@ -174,7 +174,10 @@ def claim_check(measured, experiments: list[dict], published=None):
     has a standard error (``sqrt(se_demucs^2 + se_waveunet^2)``, the seeds of the two models being
     independent runs; a column ``difference s.e.``). Also the paired view over the same test tracks (each
     system's per-track value averaged over its seeds): for each stem, on how many tracks Demucs' median SDR
-    is higher, and the median of the per-track differences. The systems are the profile's experiments with
+    is higher, and the median of the per-track differences. With the same seeds on both sides, the paired
+    delta of the ablation table too (:func:`~demucs_study.evaluation.aggregate.paired_deltas`: seed by seed,
+    the median over tracks of the per-track differences, then mean and standard error over the seed pairs;
+    columns ``paired difference`` and, with several seeds, ``paired difference s.e.``). The systems are the profile's experiments with
     ``model: demucs`` (the group named ``demucs`` first) and ``model: waveunet`` that have scores.
     Returns ``(table, sentence)``; ``(None, why)`` when one of the two is missing.
     """
@@ -182,7 +185,7 @@ def claim_check(measured, experiments: list[dict], published=None):
     import pandas as pd
 
     from .. import SOURCES
-    from ..evaluation.aggregate import aggregate, aggregate_seeds, load_published
+    from ..evaluation.aggregate import aggregate, aggregate_seeds, load_published, paired_deltas
     from .tables import DEMUCS_1911_SEEDS
 
     demucs, waveunet = _claim_groups(experiments, set(measured["system"].unique()) if len(measured) else set())
@@ -210,6 +213,14 @@ def claim_check(measured, experiments: list[dict], published=None):
     several = bool(np.isfinite(diff_se["All"]))
     if several:
         columns["difference s.e."] = diff_se
+    seed_of = {str(p["experiment"]): p.get("seed") for p in experiments}
+    w_by_seed = {seed_of.get(w): w for w in w_systems}
+    pairs = {seed_of.get(d): (w_by_seed[seed_of.get(d)], d) for d in d_systems if seed_of.get(d) in w_by_seed}
+    paired = paired_deltas(measured, pairs) if pairs else None
+    if paired is not None:
+        columns["paired difference"] = paired.mean
+        if paired.n > 1:
+            columns["paired difference s.e."] = paired.sem
     table = pd.DataFrame({
         **columns,
         "tracks where Demucs is better": pd.Series(paired_wins),
@@ -227,6 +238,12 @@ def claim_check(measured, experiments: list[dict], published=None):
         beyond = "beyond" if abs(all_diff) > 2 * se else "within"
         spread = (f" ± {se:.2f} (standard error; {len(d_systems)} and {len(w_systems)} seeds: the difference is "
                   f"{beyond} twice its standard error)")
+    if paired is not None and paired.n > 1:
+        p_mean, p_se = float(paired.mean["All"]), float(paired.sem["All"])
+        beyond = "beyond" if abs(p_mean) > 2 * p_se else "within"
+        spread += (f"; paired seed by seed on the same tracks (the median of the per-track differences, as in the "
+                   f"ablation table) it is {p_mean:+.2f} ± {p_se:.2f} over {paired.n} seed pairs ({beyond} twice its "
+                   "standard error)")
     sentence = (f"On this test set Demucs minus Wave-U-Net is {all_diff:+.2f} dB SDR (All){spread}, against +1.6 dB in "
                 f"the 1909 abstract (MUSDB18) and {float((seeds - stl2)['All']):+.2f} dB between the published "
                 f"MUSDB18 rows: {sign}, {size}.")
