@@ -107,6 +107,9 @@ def test_gain_summary_over_seeds_and_excerpt_lengths_with_its_standard_error():
     assert np.isnan(rows.loc["demucs excerpt=1 rho=0.25 labeled_fraction=0.25", "gain_se"])
     fig = R.gain_figure(summary)
     assert fig.axes[1].get_xlabel() == "excerpt length L (s)" and "labeled budget 25 %" in fig.axes[1].get_title()
+    fig.canvas.draw()
+    labels = [t.get_text() for t in fig.axes[1].get_xticklabels(minor=False) + fig.axes[1].get_xticklabels(minor=True)]
+    assert [t for t in labels if t] == ["1", "3"]    # the excerpt lengths only, no log-axis minor labels
     left_all = fig.axes[0].containers[-1]            # All against the budget: 25 % and 100 % (the 50 % pair: not scored)
     assert list(left_all.lines[0].get_xdata()) == [25.0, 100.0]
     text = R.outcome(summary, pd.DataFrame(), pd.DataFrame(), extended)

@@ -193,6 +193,7 @@ def gain_figure(summary, metric: str = "SDR"):
             right.set_xscale("log")
             right.set_xticks(sorted(set(summary["excerpt"])))
             right.set_xticklabels([f"{L:g}" for L in sorted(set(summary["excerpt"]))])
+            right.minorticks_off()           # the log axis' own minor labels ("2 x 10^0") would sit among ours
             right.legend(fontsize=7)
             right.set_title(f"against the excerpt length (labeled budget {100 * grid_budget:g} %)")
         else:
