@@ -21,5 +21,13 @@ def test_tables_are_rebuilt_identically_from_the_committed_per_track_json(profil
         assert (tmp_path / path.name).read_text() == path.read_text(), path.name
 
 
-def test_quick_results_are_committed():
-    assert "quick" in PROFILES
+@pytest.mark.parametrize("profile", ["quick", "extended"])
+def test_the_profiles_results_are_committed(profile):
+    assert profile in PROFILES
+
+
+def test_the_extended_results_have_the_ablation_table_and_the_figures_of_seeds_and_ablations():
+    base = ROOT / "results" / "extended"
+    assert (base / "tables" / "ablations.csv").is_file()
+    for figure in ("ablation_deltas", "remix_gain", "seed_learning_curves"):
+        assert (base / "figures" / f"{figure}.png").is_file(), figure
