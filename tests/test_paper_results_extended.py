@@ -31,7 +31,7 @@ def extended_run(smoke_run, tmp_path_factory):
     stamp = tmp_path_factory.mktemp("extended") / "env-installed"   # the environment is this interpreter's: no venv step
     stamp.touch()
     py = sys.executable
-    first = run(["make", "-C", str(ROOT), "paper-results", f"PROFILE={PROFILE}", f"PY={py}", f"ENV_STAMP={stamp}"], env)
+    first = run(["make", "-j2", "-C", str(ROOT), "paper-results", f"PROFILE={PROFILE}", f"PY={py}", f"ENV_STAMP={stamp}"], env)
     return base, env, first, [py, stamp]
 
 
