@@ -165,6 +165,18 @@ def _claim_groups(experiments: list[dict], present: set) -> tuple[tuple[str, lis
     return (demucs[:2] if demucs else None), (waveunet[:2] if waveunet else None)
 
 
+def seed_pairs(baseline: list[dict], variant: list[dict]) -> dict[int, tuple[str, str]]:
+    """``{seed: (baseline system, variant system)}`` for the seeds both lists of experiment parameters have
+    (the ``pairs`` of :func:`~demucs_study.evaluation.aggregate.paired_deltas`); experiments without a ``seed``
+    pair with each other."""
+    by_seed = {p.get("seed"): str(p["experiment"]) for p in baseline}
+    return {p.get("seed"): (by_seed[p.get("seed")], str(p["experiment"])) for p in variant if p.get("seed") in by_seed}
+
+
+def _beyond_or_within(value: float, se: float) -> str:
+    return "beyond" if abs(value) > 2 * se else "within"
+
+
 def claim_check(measured, experiments: list[dict], published=None):
     """The paper's first claim on our test set: Demucs minus Wave-U-Net SDR per stem and All (SiSEC
     aggregation of each system), next to the same difference of the published MUSDB18 rows (the released
@@ -213,9 +225,8 @@ def claim_check(measured, experiments: list[dict], published=None):
     several = bool(np.isfinite(diff_se["All"]))
     if several:
         columns["difference s.e."] = diff_se
-    seed_of = {str(p["experiment"]): p.get("seed") for p in experiments}
-    w_by_seed = {seed_of.get(w): w for w in w_systems}
-    pairs = {seed_of.get(d): (w_by_seed[seed_of.get(d)], d) for d in d_systems if seed_of.get(d) in w_by_seed}
+    by_name = {str(p["experiment"]): p for p in experiments}
+    pairs = seed_pairs([by_name[w] for w in w_systems], [by_name[d] for d in d_systems])
     paired = paired_deltas(measured, pairs) if pairs else None
     if paired is not None:
         columns["paired difference"] = paired.mean
@@ -235,15 +246,13 @@ def claim_check(measured, experiments: list[dict], published=None):
     spread = ""
     if several:
         se = float(diff_se["All"])
-        beyond = "beyond" if abs(all_diff) > 2 * se else "within"
         spread = (f" ± {se:.2f} (standard error; {len(d_systems)} and {len(w_systems)} seeds: the difference is "
-                  f"{beyond} twice its standard error)")
+                  f"{_beyond_or_within(all_diff, se)} twice its standard error)")
     if paired is not None and paired.n > 1:
         p_mean, p_se = float(paired.mean["All"]), float(paired.sem["All"])
-        beyond = "beyond" if abs(p_mean) > 2 * p_se else "within"
         spread += (f"; paired seed by seed on the same tracks (the median of the per-track differences, as in the "
-                   f"ablation table) it is {p_mean:+.2f} ± {p_se:.2f} over {paired.n} seed pairs ({beyond} twice its "
-                   "standard error)")
+                   f"ablation table) it is {p_mean:+.2f} ± {p_se:.2f} over {paired.n} seed pairs "
+                   f"({_beyond_or_within(p_mean, p_se)} twice its standard error)")
     sentence = (f"On this test set Demucs minus Wave-U-Net is {all_diff:+.2f} dB SDR (All){spread}, against +1.6 dB in "
                 f"the 1909 abstract (MUSDB18) and {float((seeds - stl2)['All']):+.2f} dB between the published "
                 f"MUSDB18 rows: {sign}, {size}.")
@@ -303,10 +312,8 @@ def ablation_groups(experiments: list[dict]) -> list[dict]:
         model = first.get("model")
         if not change or any(not (k.startswith(f"models.{model}.") or k == "train.loss") for k in change):
             continue
-        by_seed = {int(p["seed"]): str(p["experiment"]) for p in baseline}
-        out.append({"label": base, "change": change, "baseline": by_seed,
-                    "pairs": {int(p["seed"]): (by_seed[int(p["seed"])], str(p["experiment"]))
-                              for p in members if int(p["seed"]) in by_seed}})
+        out.append({"label": base, "change": change, "baseline": {int(p["seed"]): str(p["experiment"]) for p in baseline},
+                    "pairs": seed_pairs(baseline, members)})
     return out
 
 
